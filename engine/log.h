@@ -1,0 +1,16 @@
+/* Logging shared by the C modules and sis.log: levelled lines on stderr,
+ * every message passed through the secret redactor first. */
+#ifndef SIS_LOG_H
+#define SIS_LOG_H
+
+#include <stddef.h>
+
+enum { SIS_LOG_DEBUG, SIS_LOG_INFO, SIS_LOG_WARN, SIS_LOG_ERROR };
+
+void sis_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int sis_log_enabled(int level);
+
+/* Returns a malloc'ed copy of s (length n) with secrets masked as ***. */
+char *sis_redact(const char *s, size_t n, size_t *outlen);
+
+#endif

@@ -1,0 +1,81 @@
+-- sis.codec and sis.log
+local t = require "testlib"
+local codec = require "sis.codec"
+local log = require "sis.log"
+
+t.test("base64 round trip and errors", function()
+  t.eq(codec.base64_encode(""), "")
+  t.eq(codec.base64_encode("f"), "Zg==")
+  t.eq(codec.base64_encode("fo"), "Zm8=")
+  t.eq(codec.base64_encode("foo"), "Zm9v")
+  t.eq(codec.base64_decode("Zg=="), "f")
+  t.eq(codec.base64_decode("Zm8="), "fo")
+  t.eq(codec.base64_decode("Zm9v\nYmFy"), "foobar")
+  local bin = string.rep("\0\255\1\128", 100)
+  t.eq(codec.base64_decode(codec.base64_encode(bin)), bin)
+  t.fails("multiple of 4", codec.base64_decode("abc"))
+  t.fails("invalid", codec.base64_decode("ab!="))
+end)
+
+t.test("sha1 and hmac-sha1 match the RFC 2202 vectors", function()
+  t.eq(codec.sha1_hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d")
+  t.eq(codec.hmac_sha1_hex(string.rep("\x0b", 20), "Hi There"),
+       "b617318655057264e28bc0b6fb378c8ef146be00")
+  t.eq(codec.hmac_sha1_hex("Jefe", "what do ya want for nothing?"),
+       "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79")
+end)
+
+t.test("random ids are hex of the asked size and differ", function()
+  local a, b = codec.random_hex(16), codec.random_hex(16)
+  t.match(a, "^%x+$")
+  t.eq(#a, 32)
+  t.ok(a ~= b)
+  t.raises(function() codec.random_hex(0) end, "out of range")
+end)
+
+t.test("html entities", function()
+  t.eq(codec.html_unescape("Sport &amp; Culture"), "Sport & Culture")
+  t.eq(codec.html_unescape("s&apos;inscrire &quot;x&quot; &lt;b&gt;"), "s'inscrire \"x\" <b>")
+  t.eq(codec.html_unescape("&eacute;t&eacute; &#233; &#xE9; &nbsp;"), "été é é \u{a0}")
+  t.eq(codec.html_unescape("AT&T &bogus; & &#;"), "AT&T &bogus; & &#;")
+end)
+
+t.test("url encoding", function()
+  t.eq(codec.url_encode("a b&c=d+e%f/é~"), "a%20b%26c%3Dd%2Be%25f%2F%C3%A9~")
+  t.eq(codec.url_decode("a%20b+c%26%zz%"), "a b c&%zz%")
+end)
+
+t.test("redaction masks passwords, cookies and registered secrets", function()
+  t.eq(log.redact("login=true&data=username=jo&password=p%40ss&x=1"),
+       "login=true&data=username=jo&password=***&x=1")
+  t.eq(log.redact('{"username": "jo", "password": "hunter2"}'),
+       '{"username": "jo", "password": "***"}')
+  t.eq(log.redact("Cookie: PHPSESSID=abc; other=1\nnext"), "Cookie: ***\nnext")
+  t.eq(log.redact("Set-Cookie: __ac=\"abc\"; Path=/"), "Set-Cookie: ***")
+  t.eq(log.redact("url?__ac_name=u&__ac_password=Secr3t!&format=json"),
+       "url?__ac_name=u&__ac_password=***&format=json")
+  t.eq(log.redact("PHPSESSID=deadbeef; session_timeout=1"), "PHPSESSID=***; session_timeout=1")
+  t.eq(log.redact("a passwordless login"), "a passwordless login")
+  log.secret("harbor-lights-42")
+  t.eq(log.redact("oops harbor-lights-42 leaked twice harbor-lights-42"), "oops *** leaked twice ***")
+  log.forget("harbor-lights-42")
+  t.eq(log.redact("harbor-lights-42"), "harbor-lights-42")
+end)
+
+t.test("levels", function()
+  local old = log.level()
+  t.eq(log.level("error"), "error")
+  t.raises(function() log.level("loud") end, "invalid option")
+  log.level(old)
+end)
+
+t.test("log lines go to stderr, redacted", function()
+  local code, out, err = t.exec(t.sis .. [[ run /dev/stdin <<'X'
+local log = require "sis.log"
+log.info("posting %s", "password=hunter2")
+log.debug("hidden")
+X]])
+  t.eq(code, 0)
+  t.eq(out, "")
+  t.match(err, "^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d info  posting password=%*%*%*\n$")
+end)
