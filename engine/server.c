@@ -492,6 +492,22 @@ static int write_port_file(const char *path, int port) {
     return rename(tmp, path);
 }
 
+/* Writes the port file (tests listen on port 0) and logs the URL. */
+static void announce_listening(struct mg_context *ctx, const char *listen, const char *threads,
+                               const char *scripts) {
+    struct mg_server_port port = {0};
+    mg_get_server_ports(ctx, 1, &port);
+    const char *port_file = getenv("SIS_PORT_FILE");
+    if (port_file && *port_file && write_port_file(port_file, port.port) != 0)
+        sis_log(SIS_LOG_ERROR, "serve: cannot write the port file %s", port_file);
+    char host[64];
+    snprintf(host, sizeof host, "%s", listen);
+    char *colon = strrchr(host, ':');
+    if (colon) *colon = '\0';
+    sis_log(SIS_LOG_INFO, "serve: listening on http://%s:%d/ (%s threads, scripts %s)",
+            colon ? host : "0.0.0.0", port.port, threads, scripts);
+}
+
 int sis_serve(const sis_serve_options *opt) {
     server srv = {.inotify = -1};
     srv.max_body = (size_t)env_number("SIS_MAX_BODY", DEFAULT_MAX_BODY);
@@ -541,33 +557,22 @@ int sis_serve(const sis_serve_options *opt) {
 
     mg_init_library(0);
     struct mg_context *ctx = mg_start(&cb, &srv, options);
-    int rc = 1;
-    if (!ctx) {
-        sis_log(SIS_LOG_ERROR, "serve: cannot listen on %s", opt->listen);
-    } else {
-        struct mg_server_port port = {0};
-        mg_get_server_ports(ctx, 1, &port);
-        const char *port_file = getenv("SIS_PORT_FILE");
-        if (port_file && *port_file && write_port_file(port_file, port.port) != 0)
-            sis_log(SIS_LOG_ERROR, "serve: cannot write the port file %s", port_file);
-        char host[64];
-        snprintf(host, sizeof host, "%s", opt->listen);
-        char *colon = strrchr(host, ':');
-        if (colon) *colon = '\0';
-        sis_log(SIS_LOG_INFO, "serve: listening on http://%s:%d/ (%s threads, scripts %s)",
-                colon ? host : "0.0.0.0", port.port, threads, srv.scripts);
+    if (ctx) {
+        announce_listening(ctx, opt->listen, threads, srv.scripts);
         int sig = 0;
         sigwait(&stop, &sig);
+        /* unblocked again: a second signal during the shutdown forces the exit */
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         sis_log(SIS_LOG_INFO, "serve: %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
         mg_stop(ctx); /* joins the workers, which close their states */
-        sis_log(SIS_LOG_INFO, "serve: stopped (%zu sessions wiped)",
-                sis_sessions_count(srv.sessions));
-        rc = 0;
+    } else {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        sis_log(SIS_LOG_ERROR, "serve: cannot listen on %s", opt->listen);
     }
     mg_exit_library();
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    sis_sessions_free(srv.sessions);
+    size_t wiped = sis_sessions_free(srv.sessions);
+    if (ctx) sis_log(SIS_LOG_INFO, "serve: stopped (%zu sessions wiped)", wiped);
     if (srv.inotify >= 0) close(srv.inotify);
     pthread_mutex_destroy(&srv.reload_lock);
-    return rc;
+    return ctx ? 0 : 1;
 }

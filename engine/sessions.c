@@ -126,13 +126,15 @@ sis_sessions *sis_sessions_new(double idle, size_t max) {
     return s;
 }
 
-void sis_sessions_free(sis_sessions *s) {
-    if (!s) return;
+size_t sis_sessions_free(sis_sessions *s) {
+    if (!s) return 0;
+    size_t n = s->count;
     for (int b = 0; b < BUCKETS; b++)
         while (s->buckets[b]) unlink_free(s, &s->buckets[b]);
     pthread_cond_destroy(&s->released);
     pthread_mutex_destroy(&s->lock);
     free(s);
+    return n;
 }
 
 int sis_sessions_open(sis_sessions *s, sis_session_holder *h, const char *ns,

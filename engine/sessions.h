@@ -29,8 +29,9 @@ typedef struct sis_session_holder {
  * number of live sessions (0: unlimited). NULL when out of memory. */
 sis_sessions *sis_sessions_new(double idle, size_t max);
 
-/* Wipes and frees every session. No request may be running. */
-void sis_sessions_free(sis_sessions *s);
+/* Wipes and frees every session; returns how many there were. No request
+ * may be running. */
+size_t sis_sessions_free(sis_sessions *s);
 
 /* Takes the session (ns, id) for holder h, waiting while another request
  * holds it, and refreshes its idle clock. Returns 1 and sets *state and *len

@@ -82,10 +82,10 @@ function H.request(srv, method, path, opts)
   return res
 end
 
--- Sends SIGTERM and waits for the process to exit; returns its log.
-function H.stop_and_log(srv, timeout)
-  os.execute("kill -TERM " .. srv.pid)
-  local deadline = os.time() + (timeout or 20)
+-- Sends SIGTERM (or sig) and waits for the process to exit; returns its log.
+function H.stop_and_log(srv, sig)
+  os.execute("kill -" .. (sig or "TERM") .. " " .. srv.pid)
+  local deadline = os.time() + 20
   while os.execute("kill -0 " .. srv.pid .. " 2>/dev/null") and os.time() <= deadline do t.sleep(0.1) end
   local log = srv.log()
   srv.stop()

@@ -78,6 +78,20 @@ return {
     s.n = n + 1
     return 200, { name = s.name, n = s.n }
   end },
+  -- meets another request: creates DIR/ME, then waits up to `wait` seconds
+  -- for DIR/OTHER; both meet only if the two requests run at the same time
+  { method = "GET", path = "/t/barrier", handler = function(req)
+    req.session("test")
+    local q = req.query
+    io.open(q.dir .. "/" .. q.me, "w"):close()
+    local deadline = os.time() + tonumber(q.wait)
+    repeat
+      local f = io.open(q.dir .. "/" .. q.other)
+      if f then f:close() return 200, { met = true } end
+      pause(0.02)
+    until os.time() > deadline
+    return 200, { met = false }
+  end },
   { method = "GET", path = "/t/me/fail", handler = function(req)
     local s = req.session("test")
     s.n = 1000
