@@ -561,14 +561,20 @@ int sis_serve(const sis_serve_options *opt) {
         announce_listening(ctx, opt->listen, threads, srv.scripts);
         int sig = 0;
         sigwait(&stop, &sig);
-        /* unblocked again: a second signal during the shutdown forces the exit */
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
         sis_log(SIS_LOG_INFO, "serve: %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        /* Ctrl-C again during the shutdown forces the exit; a SIGTERM (say,
+         * from a wrapper script relaying the same Ctrl-C) is absorbed */
+        sigset_t interrupt;
+        sigemptyset(&interrupt);
+        sigaddset(&interrupt, SIGINT);
+        pthread_sigmask(SIG_UNBLOCK, &interrupt, NULL);
         mg_stop(ctx); /* joins the workers, which close their states */
+        const struct timespec now = {0, 0};
+        while (sigtimedwait(&stop, NULL, &now) > 0) continue;
     } else {
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
         sis_log(SIS_LOG_ERROR, "serve: cannot listen on %s", opt->listen);
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     mg_exit_library();
     size_t wiped = sis_sessions_free(srv.sessions);
     if (ctx) sis_log(SIS_LOG_INFO, "serve: stopped (%zu sessions wiped)", wiped);
