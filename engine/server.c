@@ -167,6 +167,7 @@ static int l_session_destroy(lua_State *L) {
 static int l_gzip(lua_State *L) {
     size_t len;
     const char *in = luaL_checklstring(L, 1, &len);
+    luaL_argcheck(L, len < (1u << 30), 1, "too large to compress");
     z_stream z = {0};
     if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return luaL_error(L, "gzip: cannot initialise zlib");
@@ -427,9 +428,9 @@ static int on_request(struct mg_connection *conn) {
     double t0 = now_ms();
     worker *w = mg_get_thread_pointer(conn);
     const struct mg_request_info *ri = mg_get_request_info(conn);
-    size_t len;
-    int too_large, status;
-    char *body = read_body(conn, w->srv->max_body, &len, &too_large);
+    size_t len = 0;
+    int too_large = 0, status;
+    char *body = w ? read_body(conn, w->srv->max_body, &len, &too_large) : NULL;
     if (too_large) {
         char msg[96];
         snprintf(msg, sizeof msg, "request body too large (limit %zu bytes)", w->srv->max_body);
