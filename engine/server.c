@@ -421,6 +421,10 @@ static int dispatch(worker *w, struct mg_connection *conn, const char *body, siz
         }
     }
     lua_settop(L, 0);
+    /* Requests leave garbage whose real weight is C memory the GC does not
+     * see (curl handles, parsed documents): one step per request keeps the
+     * collector in pace with requests (measured: RSS halved, no slowdown). */
+    lua_gc(L, LUA_GCSTEP, 0);
     return status;
 }
 
