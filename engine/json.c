@@ -143,7 +143,8 @@ static const unsigned char *parse_escape(decoder *d, const unsigned char *p, lua
         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
         p += 6;
     }
-    sis_utf8_encode(cp, b);
+    if (cp == 0) luaL_addchar(b, '\0'); /* sis_utf8_encode writes U+FFFD for NUL (HTML rule) */
+    else sis_utf8_encode(cp, b);
     return p;
 }
 
