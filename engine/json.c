@@ -15,6 +15,7 @@
  *   lose data; transcode first). Cycles are reported as cycles, with the path.
  * Both directions are iterative or depth-bounded, never unbounded recursion. */
 #include "json.h"
+#include "options.h"
 #include "sis.h"
 #include "text.h"
 
@@ -701,45 +702,12 @@ void sis_json_encode(lua_State *L, int idx, int flags) {
 
 /* ------------------------------------------------------------- Lua binding */
 
-/* Raises on an option not in names (a programmer error, like a typo). */
-static void check_options(lua_State *L, int idx, const char *const names[]) {
-    if (lua_isnoneornil(L, idx)) return;
-    luaL_checktype(L, idx, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        lua_pop(L, 1);
-        int known = 0;
-        if (lua_type(L, -1) == LUA_TSTRING)
-            for (int i = 0; names[i] && !known; i++) known = strcmp(lua_tostring(L, -1), names[i]) == 0;
-        if (!known) luaL_argerror(L, idx, lua_pushfstring(L, "unknown option '%s'", luaL_tolstring(L, -1, NULL)));
-    }
-}
-
-static int opt_flag(lua_State *L, int idx, const char *name, int dflt) {
-    if (lua_isnoneornil(L, idx)) return dflt;
-    int t = lua_getfield(L, idx, name);
-    int v = t == LUA_TNIL ? dflt : lua_toboolean(L, -1);
-    if (t != LUA_TNIL && t != LUA_TBOOLEAN)
-        luaL_argerror(L, idx, lua_pushfstring(L, "option '%s' must be a boolean", name));
-    lua_pop(L, 1);
-    return v;
-}
-
 static int l_decode(lua_State *L) {
     static const char *const names[] = {"max_depth", NULL};
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
-    check_options(L, 2, names);
-    lua_Integer max_depth = SIS_JSON_MAX_DEPTH;
-    if (lua_istable(L, 2)) {
-        if (lua_getfield(L, 2, "max_depth") != LUA_TNIL) {
-            int isint;
-            max_depth = lua_tointegerx(L, -1, &isint);
-            if (!isint || max_depth < 1 || max_depth > 1000000)
-                luaL_argerror(L, 2, "max_depth must be an integer in 1..1000000");
-        }
-        lua_pop(L, 1);
-    }
+    sis_check_options(L, 2, names);
+    lua_Integer max_depth = sis_opt_integer(L, 2, "max_depth", SIS_JSON_MAX_DEPTH, 1, 1000000);
     if (sis_json_decode(L, s, n, (int)max_depth)) return 1;
     luaL_pushfail(L);
     lua_insert(L, -2);
@@ -749,9 +717,9 @@ static int l_decode(lua_State *L) {
 static int l_encode(lua_State *L) {
     static const char *const names[] = {"pretty", "sort_keys", NULL};
     luaL_checkany(L, 1);
-    check_options(L, 2, names);
-    int flags = (opt_flag(L, 2, "pretty", 0) ? SIS_JSON_PRETTY : 0) |
-                (opt_flag(L, 2, "sort_keys", 1) ? 0 : SIS_JSON_UNSORTED);
+    sis_check_options(L, 2, names);
+    int flags = (sis_opt_boolean(L, 2, "pretty", 0) ? SIS_JSON_PRETTY : 0) |
+                (sis_opt_boolean(L, 2, "sort_keys", 1) ? 0 : SIS_JSON_UNSORTED);
     sis_json_encode(L, 1, flags);
     return 1;
 }
