@@ -13,7 +13,7 @@
  *                                          is "mdy" (default), D/M/Y when "dmy"
  *            | month D [ordinal] [','] Y4
  *            | D [ordinal] month [','] Y4
- *   time    := [',' | 'T'] H ':' MM [':' SS ['.' digits]] ['am' | 'pm'] ['Z']
+ *   time    := [',' | 'T' | 'at' | 'à'] H ':' MM [':' SS ['.' digits]] ['am' | 'pm'] ['Z']
  *
  * D, M, H are 1-2 digits, MM and SS 2 digits, Y4 exactly 4. Words are
  * compared case-insensitively with accents folded (é -> e). A month is any
@@ -240,7 +240,7 @@ static int parse_date(const token *tk, int i, int dmy, datetime *o) {
 /* The optional time rule at tk[i]: returns the next index, or -1. */
 static int parse_time(const token *tk, int i, datetime *o) {
     if (tk[i].type == T_END) return i;
-    if (is_sep(&tk[i], ",") || is_word(&tk[i], "t")) i++;
+    if (is_sep(&tk[i], ",") || is_word(&tk[i], "t") || is_word(&tk[i], "at") || is_word(&tk[i], "a")) i++;
     if (!is_num(&tk[i], 1, 2) || !is_sep(&tk[i + 1], ":") || !is_num(&tk[i + 2], 2, 2)) return -1;
     o->has_time = 1;
     o->H = tk[i].num, o->M = tk[i + 2].num, o->S = 0;

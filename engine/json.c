@@ -569,7 +569,7 @@ static void encode_object(lua_State *L, encoder *e, int idx, lua_Integer count) 
     if (!(e->flags & SIS_JSON_UNSORTED)) {
         /* Key pointers stay valid: the keys are anchored by the table. The
          * values go on the stack when it has room, else are fetched again. */
-        int on_stack = lua_checkstack(L, (int)(count < 100000 ? count : 100000) + 4) && count < 100000;
+        int on_stack = count < 100000 && lua_checkstack(L, (int)count + 4);
         keyref *keys = lua_newuserdatauv(L, (size_t)count * sizeof *keys, 0);
         int base = lua_gettop(L);
         lua_Integer n = 0;
@@ -612,7 +612,8 @@ static void encode_object(lua_State *L, encoder *e, int idx, lua_Integer count) 
 
 static void encode_table(lua_State *L, encoder *e, int idx) {
     for (int i = 1; i <= e->depth; i++)
-        if (lua_rawequal(L, e->path[i].table, idx)) encode_error(L, e, "cannot encode a cycle (a table contains itself)");
+        if (lua_rawequal(L, e->path[i].table, idx))
+            encode_error(L, e, "cannot encode a cycle (a table contains itself)");
     if (e->depth == SIS_JSON_MAX_DEPTH)
         encode_error(L, e, lua_pushfstring(L, "nesting deeper than %d", SIS_JSON_MAX_DEPTH));
     luaL_checkstack(L, 6, "json.encode");
@@ -662,16 +663,10 @@ static void encode_value(lua_State *L, encoder *e, int idx) {
         encode_string(L, e, s, n);
         break;
     }
-    case LUA_TLIGHTUSERDATA:
-        if (lua_touserdata(L, idx) == NULL) {
-            ADD_LITERAL(L, e, "null");
-            break;
-        }
-        /* fall through */
+    case LUA_TTABLE: encode_table(L, e, idx); break;
     default:
-        if (lua_type(L, idx) != LUA_TTABLE)
-            encode_error(L, e, lua_pushfstring(L, "cannot encode a %s", luaL_typename(L, idx)));
-        encode_table(L, e, idx);
+        if (lua_islightuserdata(L, idx) && lua_touserdata(L, idx) == NULL) ADD_LITERAL(L, e, "null");
+        else encode_error(L, e, lua_pushfstring(L, "cannot encode a %s", luaL_typename(L, idx)));
     }
 }
 

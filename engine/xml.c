@@ -75,7 +75,10 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap - b->n < (size_t)len) cap *= 2;
         char *p = realloc(b->text, cap);
-        if (!p) return stop(b, "out of memory");
+        if (!p) {
+            stop(b, "out of memory");
+            return;
+        }
         b->text = p;
         b->cap = cap;
     }
@@ -89,9 +92,13 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     if (b->error) return;
     if (b->depth == b->max_depth) {
         snprintf(b->errbuf, sizeof b->errbuf, "nesting deeper than %d", b->max_depth);
-        return stop(b, b->errbuf);
+        stop(b, b->errbuf);
+        return;
     }
-    if (!lua_checkstack(L, 6)) return stop(b, "nesting too deep for the Lua stack");
+    if (!lua_checkstack(L, 6)) {
+        stop(b, "nesting too deep for the Lua stack");
+        return;
+    }
     if (b->depth > 0) flush_text(b);
     lua_createtable(L, 0, 2);
     lua_pushstring(L, name);
@@ -202,6 +209,8 @@ static int l_parse(lua_State *L) {
     }
     XML_ParserFree(b->parser);
     b->parser = NULL;
+    free(b->text);
+    b->text = NULL;
     return status == XML_STATUS_OK ? 1 : 2;
 }
 

@@ -87,6 +87,7 @@ t.test("English names: full, abbreviated, ordinals, weekday prefixes, times", fu
   parses("Feb 14, 2017 8:19 PM", "2017-02-14T20:19:00")
   parses("Feb 14, 2017, 8:19:05 am", "2017-02-14T08:19:05")
   parses("2/14/2017 12:00 AM", "2017-02-14T00:00:00")
+  parses("Feb 14, 2017 at 8:19 pm", "2017-02-14T20:19:00")
   parses("2/14/2017 12:30 pm", "2017-02-14T12:30:00")
   refuses("2/14/2017 13:00 pm", "no such time")
   refuses("2/14/2017 0:30 am", "no such time")
@@ -114,6 +115,7 @@ t.test("French names: accents optional, abbreviations, 1er, weekdays", function(
   parses("Mercredi, 15 février 2017", "2017-02-15")
   parses("mar. 14 févr. 2017", "2017-02-14")
   parses("sam 18 févr 2017", "2017-02-18")
+  parses("14 février 2017 à 08:30", "2017-02-14T08:30:00")
   parses("14\u{A0}février\u{A0}2017", "2017-02-14") -- no-break spaces, as French pages write them
   parses("14\u{202F}févr.\u{202F}2017", "2017-02-14")
   parses("janv. 2 2017", "2017-01-02")
