@@ -194,16 +194,11 @@ static const luaL_Reg server_funcs[] = {
 
 /* require "sis.server": upvalue 1 = the worker, upvalue 2 = announce flag */
 static int luaopen_sis_server(lua_State *L) {
-    worker *w = upworker(L);
     luaL_newlibtable(L, server_funcs);
     lua_pushvalue(L, lua_upvalueindex(1));
     luaL_setfuncs(L, server_funcs, 1);
     lua_pushboolean(L, lua_toboolean(L, lua_upvalueindex(2)));
     lua_setfield(L, -2, "announce");
-    lua_pushinteger(L, (lua_Integer)w->srv->max_body);
-    lua_setfield(L, -2, "max_body");
-    lua_pushboolean(L, w->srv->inotify >= 0);
-    lua_setfield(L, -2, "hot_reload");
     return 1;
 }
 
@@ -254,7 +249,7 @@ static lua_State *worker_state(worker *w) {
 
 /* ---------- requests */
 
-/* Appends s as a JSON string body (C-side errors only: ASCII messages). */
+/* Writes {"error": "msg"} into out (the errors C answers by itself). */
 static int json_error(char *out, size_t cap, const char *msg) {
     size_t n = (size_t)snprintf(out, cap, "{\"error\": \"");
     for (const char *p = msg; *p && n + 8 < cap; p++) {
@@ -328,10 +323,11 @@ static char *read_body(struct mg_connection *conn, size_t max, size_t *len, int 
                 *too_large = 1;
                 return NULL;
             }
-            char *bigger = realloc(buf, cap * 2 > max + 1 ? max + 1 : cap * 2);
+            size_t next = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            char *bigger = realloc(buf, next);
             if (!bigger) break;
             buf = bigger;
-            cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            cap = next;
         }
         int n = mg_read(conn, buf + *len, cap - *len);
         if (n <= 0) return buf;
@@ -527,13 +523,12 @@ int sis_serve(const sis_serve_options *opt) {
     srv.announced = 1; /* generation 0 announced */
     srv.scripts = sis_scripts_dir();
 
-    srv.inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (srv.inotify >= 0) watch_tree(srv.inotify, srv.scripts, 0);
-    else sis_log(SIS_LOG_WARN, "serve: no hot reload (inotify: %s)", strerror(errno));
-
     srv.sessions = sis_sessions_new(env_number("SIS_SESSION_IDLE", DEFAULT_SESSION_IDLE),
                                     (size_t)env_number("SIS_MAX_SESSIONS", DEFAULT_MAX_SESSIONS));
     if (!srv.sessions) return 1;
+    srv.inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (srv.inotify >= 0) watch_tree(srv.inotify, srv.scripts, 0);
+    else sis_log(SIS_LOG_WARN, "serve: no hot reload (inotify: %s)", strerror(errno));
 
     /* Workers inherit this mask, so SIGINT/SIGTERM reach only sigwait below. */
     sigset_t stop, old;
@@ -562,7 +557,8 @@ int sis_serve(const sis_serve_options *opt) {
 
     mg_init_library(0);
     struct mg_context *ctx = mg_start(&cb, &srv, options);
-    if (ctx) {
+    int served = ctx != NULL;
+    if (served) {
         announce_listening(ctx, opt->listen, threads, srv.scripts);
         int sig = 0;
         sigwait(&stop, &sig);
@@ -582,8 +578,8 @@ int sis_serve(const sis_serve_options *opt) {
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     mg_exit_library();
     size_t wiped = sis_sessions_free(srv.sessions);
-    if (ctx) sis_log(SIS_LOG_INFO, "serve: stopped (%zu sessions wiped)", wiped);
+    if (served) sis_log(SIS_LOG_INFO, "serve: stopped (%zu sessions wiped)", wiped);
     if (srv.inotify >= 0) close(srv.inotify);
     pthread_mutex_destroy(&srv.reload_lock);
-    return ctx ? 0 : 1;
+    return served ? 0 : 1;
 }
