@@ -477,29 +477,24 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *ud) {
     return n;
 }
 
+/* The options that change from transfer to transfer (the fixed ones are set
+ * once, in take_handle). */
 static void setup_easy(session *s, transfer *t) {
     CURL *e = t->easy;
     curl_easy_setopt(e, CURLOPT_URL, t->rq.url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)t);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); /* the cookie engine, on the shared jar */
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)t);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)t);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, t->timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, t->redirects ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, s->verify ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, s->verify ? 2L : 0L);
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, t->max_body); /* refuses a long Content-Length early */
     curl_easy_setopt(e, CURLOPT_USERAGENT, s->user_agent);
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L); /* back to a plain GET, then the method */
     const char *m = t->rq.method;
     if (!strcmp(m, "HEAD")) {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
@@ -571,7 +566,8 @@ static void log_outcome(const transfer *t, const char *how) {
 
 /* --- running a batch --------------------------------------------------------- */
 
-/* A handle from the pool, created on demand and attached to the share. */
+/* A handle from the pool, created on demand with the options every transfer
+ * shares. */
 static CURL *take_handle(session *s) {
     if (s->nidle) return s->idle[--s->nidle];
     CURL **grown = realloc(s->idle, (s->nhandles + 1) * sizeof *grown);
@@ -581,12 +577,30 @@ static CURL *take_handle(session *s) {
     if (!e) return NULL;
     s->nhandles++;
     curl_easy_setopt(e, CURLOPT_SHARE, s->share);
+    curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); /* the cookie engine, on the shared jar */
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     return e;
 }
 
+/* Handles are reused without curl_easy_reset, which in libcurl 7.88 leaks
+ * the COOKIEFILE list: setup_easy sets every per-transfer option, and this
+ * drops the pointers into the transfer, which is about to be freed. */
 static void release_handle(session *s, transfer *t) {
-    curl_easy_reset(t->easy); /* drops our pointers (error buffer, headers); keeps share and caches */
-    s->idle[s->nidle++] = t->easy;
+    CURL *e = t->easy;
+    curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, NULL);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, NULL);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
+    s->idle[s->nidle++] = e;
     t->easy = NULL;
 }
 
