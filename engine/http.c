@@ -253,7 +253,7 @@ static int has_header(lua_State *L, int headers, struct curl_slist *more, const 
         }
     }
     for (; more; more = more->next)
-        if (!strncasecmp(more->data, name, n) && more->data[n] == ':') return 1;
+        if (!strncasecmp(more->data, name, n) && (more->data[n] == ':' || more->data[n] == ';')) return 1;
     return 0;
 }
 
@@ -265,7 +265,7 @@ static void add_headers(lua_State *L, struct curl_slist **list, int t, int arg, 
         const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &nl) : NULL;
         int type = lua_type(L, -1);
         const char *value = type == LUA_TSTRING || type == LUA_TNUMBER ? lua_tolstring(L, -1, &vl) : NULL;
-        if (!name || !value) bad_arg(L, arg, ctx, "headers map names to strings%s", "");
+        if (!name || !value) bad_arg(L, arg, ctx, "%s", "headers map names to strings");
         /* no header splitting: a name is a token, a value a single line */
         if (!nl || strcspn(name, ":\r\n \t") != nl || strcspn(value, "\r\n") != vl)
             bad_arg(L, arg, ctx, "invalid header '%s'", name);
@@ -295,7 +295,7 @@ static void parse_request(lua_State *L, session *s, transfer *t, int anchors, in
     size_t len;
     if (req) check_fields(L, req, request_fields, arg, ctx);
     if (url && req && (lua_getfield(L, req, "url") != LUA_TNIL || lua_getfield(L, req, "method") != LUA_TNIL))
-        bad_arg(L, arg, ctx, "%surl and method are given by the call", "");
+        bad_arg(L, arg, ctx, "%s", "url and method are given by the call");
     lua_settop(L, top);
     if (!url) {
         if (lua_getfield(L, req, "url") != LUA_TSTRING) bad_arg(L, arg, ctx, "'%s' (a string) is required", "url");
@@ -343,7 +343,7 @@ static void parse_request(lua_State *L, session *s, transfer *t, int anchors, in
         t->rq.body = anchor(L, anchors, &t->rq.body_len);
         bodies++;
     }
-    if (bodies > 1) bad_arg(L, arg, ctx, "give only one of form, json and body%s", "");
+    if (bodies > 1) bad_arg(L, arg, ctx, "%s", "give only one of form, json and body");
     lua_settop(L, top);
 
     if (!method && req && lua_getfield(L, req, "method") != LUA_TNIL) {
@@ -563,7 +563,6 @@ static void log_outcome(const transfer *t, const char *how) {
         sis_log(SIS_LOG_DEBUG, "http%s %s %s failed: %s", how, t->rq.method, t->rq.url, t->x.kind);
 }
 
-
 /* --- running a batch --------------------------------------------------------- */
 
 /* A handle from the pool, created on demand with the options every transfer
@@ -720,20 +719,20 @@ static int run_live(lua_State *L, session *s, batch *b, sis_cassette *rec, int p
     return status;
 }
 
-/* Netscape-less cookie lines need a domain and a path, which curl takes
- * from the request when the cookie comes from a live response: add the
- * defaults of RFC 6265 (host of the hop, directory of its path) when absent. */
 static int has_attribute(const char *cookie, const char *name) {
     size_t n = strlen(name);
-    for (const char *p = strchr(cookie, ';'); p; p = strchr(p + 1, ';')) {
+    for (const char *p = strchr(cookie, ';'); p; p = strchr(p, ';')) {
         p++;
         while (*p == ' ' || *p == '\t') p++;
         if (!strncasecmp(p, name, n) && (p[n] == '=' || p[n] == ';' || p[n] == ' ' || !p[n])) return 1;
-        p--;
     }
     return 0;
 }
 
+/* Puts a recorded Set-Cookie into the jar. Live, curl defaults a cookie's
+ * domain and path from the request; CURLOPT_COOKIELIST knows no request, so
+ * the RFC 6265 defaults (host of the hop, directory of its path) are added
+ * when the cookie has none. */
 static void replay_cookie(session *s, const char *hop, const char *cookie) {
     CURLU *u = curl_url();
     char *host = NULL, *path = NULL, *line = NULL;
@@ -765,6 +764,7 @@ static int run_replay(lua_State *L, session *s, batch *b, sis_cassette *c, int p
             free(url);
             set_error(t, "replay_miss", msg);
         } else if (found == -2) {
+            sis_exchange_free(&t->x);
             set_error(t, "other", "cannot read the cassette entry");
         }
         for (size_t k = 0; k + 1 < t->x.cookies.n; k += 2)
