@@ -28,8 +28,11 @@
  * their recorded outcomes in recorded order; once those are used up the last
  * one is served again (a cassette behaves like a cache, not a script).
  *
- * The metadata is decoded with lua-cjson in the calling Lua state; the index
- * itself is plain C memory shared by every thread.
+ * Strings are written byte for byte (only '"', '\\' and control characters
+ * escaped): a header value may hold raw Latin-1 bytes, which lua-cjson reads
+ * back exactly where the strict sis.json would refuse the file. The decoding
+ * runs in the calling Lua state; the index itself is plain C memory shared
+ * by every thread.
  */
 #include "cassette.h"
 #include "log.h"

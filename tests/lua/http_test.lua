@@ -2,7 +2,6 @@
 local t = require "testlib"
 local http = require "sis.http"
 local json = require "sis.json"
-local cjson = require "cjson" -- decodes the server's /echo answers
 
 local SERVER = "python3 " .. t.root .. "/tests/servers/http_test_server.py"
 local srv = t.server(SERVER)
@@ -11,7 +10,7 @@ local base = srv.url
 local function echo(res)
   t.ok(res, "no response")
   t.eq(res.status, 200)
-  return cjson.decode(res.body)
+  return json.decode(res.body)
 end
 
 -- the process-wide record/replay mode goes back to live whatever happens
@@ -104,14 +103,16 @@ end)
 
 t.test("json bodies go through sis.json", function()
   local s = http.session()
-  if type(json.encode) == "function" then
-    local got = echo(s:post(base .. "/echo", { json = { name = "é", n = 3, list = { 1, 2 } } }))
-    t.eq(got.headers["content-type"], "application/json")
-    t.eq(got.body, json.encode({ name = "é", n = 3, list = { 1, 2 } }))
-    t.eq(cjson.decode(got.body).name, "é")
-  else -- sis.json not merged yet: the path must fail clearly, not crash
-    t.raises(function() s:post(base .. "/echo", { json = { 1 } }) end, "needs sis.json's encode", true)
-  end
+  local value = { name = "é", n = 3, list = { 1, 2.5 } }
+  local got = echo(s:post(base .. "/echo", { json = value }))
+  t.eq(got.method, "POST")
+  t.eq(got.headers["content-type"], "application/json")
+  t.eq(got.body, '{"list":[1,2.5],"n":3,"name":"é"}')
+  t.eq(json.decode(got.body), value)
+  got = echo(s:request({ url = base .. "/echo", method = "PUT", json = json.array(),
+                         headers = { ["content-type"] = "application/vnd.x+json" } }))
+  t.eq({ got.method, got.body, got.headers["content-type"] }, { "PUT", "[]", "application/vnd.x+json" })
+  t.raises(function() s:post(base .. "/echo", { json = { f = print } }) end, "function")
   s:close()
 end)
 
@@ -224,7 +225,7 @@ t.test("per_host caps the connections to one host", function()
   local reqs = {}
   for i = 1, 12 do reqs[i] = { url = base .. "/count?ms=100" } end
   for _, res in ipairs(s:request_all(reqs)) do t.eq(res.status, 200) end
-  t.eq(math.tointeger(cjson.decode(s:get(base .. "/count/max").body).max), 3)
+  t.eq(json.decode(s:get(base .. "/count/max").body).max, 3)
   s:close()
 end)
 
@@ -338,7 +339,7 @@ t.test("record, then replay with the server stopped", function()
   t.eq(#names, 12)
   t.eq(names[1], "0001.body")
   t.eq(names[2], "0001.json")
-  local meta = cjson.decode(slurp(dir .. "/0001.json"))
+  local meta = json.decode(slurp(dir .. "/0001.json"))
   t.eq(meta.method, "POST")
   t.eq(meta.url, up.url .. "/redirect?to=/set-cookie%3Fsid%3Drec-1")
   t.match(meta.body_sha1, "^%x+$")
@@ -401,6 +402,21 @@ t.test("identical requests replay in recorded order, then repeat the last", func
     t.eq(s:get(base .. "/set-cookie?n=1").body, "second")
     local all = s:request_all({ { url = base .. "/status/500" }, { url = base .. "/status/500" } })
     t.eq({ all[1].status, all[2].status }, { 500, 500 })
+  end)
+  s:close()
+  os.execute("rm -rf " .. dir)
+end)
+
+t.test("replay keeps header bytes that are not UTF-8", function()
+  local dir = t.tmpdir()
+  local s = http.session()
+  local live = s:get(base .. "/latin1-header").headers["x-name"]
+  t.eq(live, "caf\xe9")
+  then_live(function()
+    http.record(dir)
+    s:get(base .. "/latin1-header")
+    http.replay(dir)
+    t.eq(s:get(base .. "/latin1-header").headers["x-name"], live)
   end)
   s:close()
   os.execute("rm -rf " .. dir)

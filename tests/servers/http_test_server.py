@@ -18,6 +18,7 @@ Endpoints (GET or any other method unless noted):
   /big?bytes=N          N bytes of "x" (&chunked=1: no Content-Length)
   /gzip                 a gzip-encoded body (Content-Encoding: gzip)
   /multi-header         repeated X-Multi headers and two Set-Cookie headers
+  /latin1-header        a header value with a raw Latin-1 byte (not UTF-8)
   /count?ms=N           holds the request N ms while counting requests in flight
   /count/max            JSON {max} the most /count requests seen in flight at once
   /count/reset          resets that maximum
@@ -133,6 +134,8 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, "multi", [("X-Multi", "a"), ("X-Multi", "b"),
                                       ("Set-Cookie", "m1=1; Path=/"),
                                       ("Set-Cookie", "m2=2; Path=/")])
+        elif path == "/latin1-header":
+            self.reply(200, "latin1", [("X-Name", "caf\xe9")])  # sent as latin-1 bytes
         elif path == "/count":
             self.count(int(args.get("ms", "100")))
         elif path == "/count/max":
