@@ -24,6 +24,12 @@ typedef struct {
     int nsame;
 } worker;
 
+/* The URL of worker id's request i, and the body it is answered with. */
+static void entry(int id, int i, char url[64], char body[32]) {
+    snprintf(url, 64, "http://h/t%d/%d", id, i);
+    snprintf(body, 32, "t%d-%d", id, i);
+}
+
 static void *record(void *arg) {
     worker *w = arg;
     int mode;
@@ -31,8 +37,7 @@ static void *record(void *arg) {
     if (mode != SIS_HTTP_RECORD) w->failures++;
     for (int i = 0; i < PER_THREAD && c; i++) {
         char url[64], body[32];
-        snprintf(url, sizeof url, "http://h/t%d/%d", w->id, i);
-        snprintf(body, sizeof body, "t%d-%d", w->id, i);
+        entry(w->id, i, url, body);
         sis_request rq = {.method = "GET", .url = url};
         sis_exchange x = {.status = 200, .body = body, .body_len = strlen(body)};
         sis_cassette_save(c, &rq, &x);
@@ -48,8 +53,7 @@ static void *replay(void *arg) {
     if (mode != SIS_HTTP_REPLAY) w->failures++;
     for (int i = 0; i < PER_THREAD && c; i++) {
         char url[64], want[32];
-        snprintf(url, sizeof url, "http://h/t%d/%d", w->id, i);
-        snprintf(want, sizeof want, "t%d-%d", w->id, i);
+        entry(w->id, i, url, want);
         sis_request rq = {.method = "GET", .url = url};
         sis_exchange x = {0};
         if (sis_cassette_find(c, &rq, &x) != 0 || x.status != 200 || strcmp(x.body, want)) w->failures++;
