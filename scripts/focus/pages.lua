@@ -40,13 +40,19 @@ local API_KINDS = { exams = true, final_grades = true, semester_grades = true, q
 function M.is_page(name) return PAGES[name] ~= nil end
 function M.is_api_kind(kind) return API_KINDS[kind] == true end
 
+-- One walk of the document: the login form (or a password field on a page
+-- without the side selects), or Focus's error box saying "Not Found".
+local SIGNS = 'form[name="loginform"], form#login_form, input[type="password"], .error_box'
+
 local function kind_of(doc)
-  if doc:select_one('form[name="loginform"], form#login_form')
-    or (doc:select_one('input[type="password"]') and not doc:select_one('select[name="side_syear"]')) then
-    return "login"
-  end
-  if doc:title() == "Error" or doc:select_one('.error_box:contains("Not Found")') then
-    return "not_found"
+  if doc:title() == "Error" then return "not_found" end
+  for _, node in ipairs(doc:select(SIGNS)) do
+    if node:tag() == "form" then return "login" end
+    if node:tag() == "input" then
+      if not doc:select_one('select[name="side_syear"]') then return "login" end
+    elseif node:text():lower():find("not found", 1, true) then
+      return "not_found"
+    end
   end
   return "page"
 end

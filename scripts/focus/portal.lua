@@ -28,7 +28,7 @@ local function read_courses(doc)
     end
     local text = common.nbsp_to_space(a:text())
     local percent, letter = text:match("^%s*([%d.]+)%%%s*(.-)%s*$")
-    if percent and text:find("%", 2, true) then
+    if percent then
       -- "91% A-"; other grade texts (NG, P) leave the course without a grade
       course.percent_grade = common.number(percent)
       if letter ~= "" then course.letter_grade = letter end
