@@ -1,12 +1,13 @@
 -- Focus parsers: median CPU time per page of html.parse + parser (focus.pages.parse,
--- marking periods included) and its ratio to html.parse alone on the same page
--- (target <= 1.5x). Prints figures, asserts nothing.
+-- marking periods and the login/not-found check included) and its ratio to
+-- html.parse alone on the same page (target <= 1.5x) and to a gumbo-only parse
+-- (html._parse_only: no pre-scan, no document). Prints figures, asserts nothing.
 local html = require "sis.html"
 local json = require "sis.json"
 local pages = require "focus.pages"
 
 local root = (os.getenv("SIS_TEST_ROOT") or ".") .. "/tests/fixtures/focus/pages/"
-local SAMPLES, BATCH = tonumber(os.getenv("BENCH_SAMPLES") or "31"), 5
+local ROUNDS, BATCH = tonumber(os.getenv("BENCH_ROUNDS") or "31"), 10
 
 local function read(name)
   local f = assert(io.open(root .. name, "rb"))
@@ -15,18 +16,27 @@ local function read(name)
   return s
 end
 
--- Median over SAMPLES of the mean CPU time of BATCH calls, in milliseconds.
-local function median_ms(fn)
-  for _ = 1, BATCH do fn() end -- warm-up
-  local times = {}
-  for i = 1, SAMPLES do
-    collectgarbage()
-    local t0 = os.clock()
-    for _ = 1, BATCH do fn() end
-    times[i] = (os.clock() - t0) / BATCH * 1000
+-- Median CPU milliseconds of each function (mean of BATCH calls), sampled in
+-- turns so that load changes on the machine hit them alike.
+local function medians(...)
+  local fns, samples, result = { ... }, {}, {}
+  for k, fn in ipairs(fns) do
+    samples[k] = {}
+    fn() -- warm-up
   end
-  table.sort(times)
-  return times[(SAMPLES + 1) // 2]
+  for i = 1, ROUNDS do
+    for k, fn in ipairs(fns) do
+      collectgarbage()
+      local t0 = os.clock()
+      for _ = 1, BATCH do fn() end
+      samples[k][i] = (os.clock() - t0) / BATCH * 1000
+    end
+  end
+  for k = 1, #fns do
+    table.sort(samples[k])
+    result[k] = samples[k][(ROUNDS + 1) // 2]
+  end
+  return table.unpack(result)
 end
 
 local CASES = {
@@ -42,32 +52,29 @@ local CASES = {
   { "final_grades_page", "StudentRCGrades.html" },
 }
 
--- A gumbo-only parse (no DOM wrapping), when the html module offers one.
-local raw_parse = html.parse_raw or html.gumbo_parse
-
-print(string.format("%-18s %7s %10s %12s %6s%s", "page", "bytes", "parse ms", "+parser ms", "ratio",
-                    raw_parse and "  vs raw gumbo" or ""))
+print(string.format("%-18s %7s %9s %9s %11s %9s %9s", "page", "bytes", "gumbo ms", "parse ms",
+                    "+parser ms", "vs parse", "vs gumbo"))
 for _, case in ipairs(CASES) do
   local name, file, ctx = case[1], case[2], case[3]
   local page = read(file)
   assert(pages.parse(name, page, ctx))
-  local parse = median_ms(function() html.parse(page) end)
-  local full = median_ms(function() pages.parse(name, page, ctx) end)
-  local extra = ""
-  if raw_parse then extra = string.format("  %5.2fx", full / median_ms(function() raw_parse(page) end)) end
-  print(string.format("%-18s %7d %10.3f %12.3f %5.2fx%s", name, #page, parse, full, full / parse, extra))
+  local raw, parse, full = medians(
+    function() html._parse_only(page) end,
+    function() html.parse(page):close() end,
+    function() pages.parse(name, page, ctx) end)
+  print(string.format("%-18s %7d %9.3f %9.3f %11.3f %8.2fx %8.2fx", name, #page, raw, parse, full,
+                      full / parse, full / raw))
 end
 
 local API = {
   { "exams", "APIEndpoint__finalGrades__requestGrades__all_SEM_exams.json" },
   { "final_grades", "APIEndpoint__finalGrades__requestGrades__-1.json" },
 }
-print(string.format("\n%-18s %7s %10s %12s %6s", "API answer", "bytes", "decode ms", "+mapping ms", "ratio"))
+print(string.format("\n%-18s %7s %9s %11s %9s", "API answer", "bytes", "decode ms", "+mapping ms", "ratio"))
 for _, case in ipairs(API) do
   local answer = read(case[2])
   assert(pages.parse_api(case[1], answer))
-  local decode = median_ms(function() json.decode(answer) end)
-  local full = median_ms(function() pages.parse_api(case[1], answer) end)
-  print(string.format("%-18s %7d %10.3f %12.3f %5.2fx", case[1], #answer, decode, full, full / decode))
+  local decode, full = medians(function() json.decode(answer) end,
+                               function() pages.parse_api(case[1], answer) end)
+  print(string.format("%-18s %7d %9.3f %11.3f %8.2fx", case[1], #answer, decode, full, full / decode))
 end
-if not raw_parse then print("\n(sis.html offers no gumbo-only parse: no raw-gumbo ratio)") end

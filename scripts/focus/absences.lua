@@ -28,9 +28,9 @@ end
 
 -- "Total Full Days Attended: 108.5 (96.88%)" → 108.5, 96.88 (floats).
 local function read_totals(doc, out)
-  local text = common.collapse(common.need(doc, "body"):text())
+  local text = common.need(doc, "body"):text()
   local function total(label)
-    local n, pct = text:match(label .. ":%s*([%d.]+)%s*(%S*)")
+    local n, pct = text:match(label:gsub(" ", "%%s+") .. ":%s*([%d.]+)%s*(%S*)")
     n = tonumber(n or "") or common.fail("no number after '%s:'", label)
     pct = pct:match("^%(([%d.]+)%%%)$")
     return n + 0.0, pct and tonumber(pct) + 0.0
@@ -42,24 +42,51 @@ end
 
 local STATUS = { A = "absent", E = "excused", L = "late", T = "tardy", O = "offsite" }
 
+-- fn with its results kept per argument: the same few course titles and
+-- teachers come back on every day of the list.
+local function memoize(fn)
+  local seen = {}
+  return function(s)
+    local v = seen[s]
+    if v == nil then
+      v = fn(s) or false
+      seen[s] = v
+    end
+    return v or nil
+  end
+end
+
 -- data-tooltip: "Title with name<BR>Last Modified: 2017-02-22 08:19:21<BR>Belley, Douglass Adam"
-local function read_tooltip(tooltip, mark)
+local function read_tooltip(tooltip, mark, memo)
   local parts = common.split(tooltip, "<BR>")
-  local course = common.course_title(parts[1], true)
+  local course = memo.title(parts[1])
   if course then
     mark.name, mark.days, mark.teacher = course.name, course.days, course.teacher
   end
-  if parts[2] then
-    mark.last_updated = common.iso_datetime(parts[2]:match("^%s*Last Modified:%s*(.-)%s*$") or parts[2])
+  if parts[2] then mark.last_updated = memo.time(parts[2]) end
+  if parts[3] then mark.last_updated_by = memo.person(parts[3]) end
+end
+
+-- Period columns: the header cells from the third on → {key, period}
+-- ("1" → 1, "Advisory" → "advisory").
+local function period_columns(doc)
+  local columns = {}
+  local headers = doc:select("thead td.LO_header")
+  for i = 3, #headers do
+    local name = common.strip(headers[i]:text()):lower()
+    local period = name:match("^%d+$") and math.tointeger(tonumber(name)) or name
+    columns[#columns + 1] = { key = tostring(period), period = period }
   end
-  if parts[3] then mark.last_updated_by = common.person_name(parts[3]) end
+  return columns
 end
 
 local function read_days(doc)
-  -- period names: the header cells from the third on (lower-cased)
-  local periods = {}
-  local headers = doc:select("thead td.LO_header")
-  for i = 3, #headers do periods[#periods + 1] = common.strip(headers[i]:text()):lower() end
+  local columns = period_columns(doc)
+  local memo = { title = memoize(function(s) return common.course_title(s, true) end),
+                 person = memoize(common.person_name),
+                 time = memoize(function(s) -- "Last Modified: 2017-02-22 08:19:21"
+                   return common.iso_datetime(s:match("^%s*Last Modified:%s*(.-)%s*$") or s)
+                 end) }
   local days = {}
   for _, tr in ipairs(common.list_rows(doc)) do
     local td = tr:select("td.LO_field")
@@ -68,15 +95,14 @@ local function read_days(doc)
         or common.fail("absence date '%s' is not a date", td[1]:text())
       local entry = { date = day, status = (common.strip(td[2]:text()):lower():match("^%S*")),
                       periods = {} }
-      for p, name in ipairs(periods) do
+      for p, column in ipairs(columns) do
         local cell = td[p + 2]
         local code = cell and common.strip(cell:text()) or ""
         if code ~= "" and code ~= "-" then
-          local number = name:match("^%d+$") and math.tointeger(tonumber(name))
-          local mark = { period = number or name, status = STATUS[code] or "misc" }
+          local mark = { period = column.period, status = STATUS[code] or "misc" }
           local tip = cell:select_one("[data-tooltip]")
-          if tip then read_tooltip(tip:attr("data-tooltip"), mark) end
-          entry.periods[tostring(mark.period)] = mark
+          if tip then read_tooltip(tip:attr("data-tooltip"), mark, memo) end
+          entry.periods[column.key] = mark
         end
       end
       days[day] = entry

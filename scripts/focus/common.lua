@@ -34,22 +34,21 @@ end
 
 local NBSP = "\194\160"
 
+local function is_space_byte(b) return b == 32 or (b >= 9 and b <= 13) or b == 0xC2 or b == 0xA0 end
+
 -- Trims ASCII whitespace and NBSP at both ends (Python's str.strip() does).
 function M.strip(s)
-  local n
-  repeat
-    s, n = s:gsub("^%s+", "")
-    local m
-    s, m = s:gsub("^" .. NBSP, "")
-    n = n + m
-  until n == 0
-  repeat
-    s, n = s:gsub("%s+$", "")
-    local m
-    s, m = s:gsub(NBSP .. "$", "")
-    n = n + m
-  until n == 0
-  return s
+  if s == "" or not (is_space_byte(s:byte(1)) or is_space_byte(s:byte(-1))) then return s end
+  while true do
+    s = s:match("^%s*(.*%S)") or ""
+    if s:sub(1, 2) == NBSP then
+      s = s:sub(3)
+    elseif s:sub(-2) == NBSP then
+      s = s:sub(1, -3)
+    else
+      return s
+    end
+  end
 end
 
 function M.is_blank(s) return M.strip(s) == "" end
@@ -57,7 +56,12 @@ function M.is_blank(s) return M.strip(s) == "" end
 function M.nbsp_to_space(s) return (s:gsub(NBSP, " ")) end
 
 -- Runs of whitespace become one space, ends trimmed ("Peter  Okonkwo" → "Peter Okonkwo").
-function M.collapse(s) return (M.strip(M.nbsp_to_space(s)):gsub("%s+", " ")) end
+function M.collapse(s)
+  if not s:find("[\t-\r]") and not s:find("  ", 1, true) and not s:find(NBSP, 1, true) then
+    return M.strip(s) -- nothing inside to collapse (the common case)
+  end
+  return (M.strip(M.nbsp_to_space(s)):gsub("%s+", " "))
+end
 
 -- Python's str.split(sep) (sep plain, non-empty).
 function M.split(s, sep)
@@ -72,14 +76,11 @@ function M.split(s, sep)
   return parts
 end
 
--- "85" → 85 (integer), "33.3" → 33.3, anything else → nil.
+-- "85" → 85 (integer), "33.3" → 33.3 (float), anything else → nil.
 function M.number(s)
-  if type(s) == "number" then return s end
-  if type(s) ~= "string" then return nil end
-  s = M.strip(s)
-  if s:match("^[+-]?%d+$") then return math.tointeger(tonumber(s)) end
-  if s:match("^[+-]?%d*%.%d+$") or s:match("^[+-]?%d+%.%d*$") then return tonumber(s) + 0.0 end
-  return nil
+  if type(s) ~= "string" then return type(s) == "number" and s or nil end
+  local digits = s:match("^%s*([+-]?%d*%.?%d*)%s*$") or M.strip(s):match("^([+-]?%d*%.?%d*)$")
+  return digits and tonumber(digits) -- tonumber keeps "85" an integer, "85.0" a float
 end
 
 -- A number when the text is one, the text itself otherwise (ids, lockers, levels
@@ -205,7 +206,7 @@ end
 -- "Last, First Middle (Teacher)" → "First Middle Last"; a name without a comma
 -- is kept (collapsed).
 function M.person_name(s)
-  s = s:gsub("%s*%(Teacher%)%s*$", "")
+  if s:find("(Teacher)", 1, true) then s = s:gsub("%s*%(Teacher%)%s*$", "") end
   local last, first = s:match("^(.-),(.*)$")
   if not last then return M.collapse(s) end
   return M.collapse(first .. " " .. last)

@@ -85,7 +85,7 @@ function M.parse(name, html_string, ctx)
   if type(html_string) ~= "string" then error("focus.pages.parse: html must be a string", 2) end
   if ctx ~= nil and type(ctx) ~= "table" then error("focus.pages.parse: ctx must be a table", 2) end
   local prefix = "focus/" .. name .. ": "
-  local doc, err = html.parse(html_string)
+  local doc <close>, err = html.parse(html_string)
   if not doc then return nil, prefix .. err, "structure" end
   local data, msg, kind = protect(prefix, doc, run, name, doc, ctx or {})
   if data == nil then return nil, msg, kind end
@@ -101,7 +101,7 @@ function M.parse_api(kind, json_string)
   local answer, err = json.decode(json_string)
   if answer == nil then
     -- an expired session gets the login page instead of JSON
-    local doc = json_string:match("^%s*<") and html.parse(json_string)
+    local doc <close> = json_string:match("^%s*<") and html.parse(json_string) or nil
     local page = doc and kind_of(doc) or "page"
     if page ~= "page" then return nil, prefix .. "Focus answered " .. WHAT[page], page end
     return nil, prefix .. err, "structure"
@@ -110,12 +110,12 @@ function M.parse_api(kind, json_string)
 end
 
 function M.kind(html_string)
-  local doc = html.parse(html_string)
+  local doc <close> = html.parse(html_string)
   return doc and kind_of(doc) or "page"
 end
 
 function M.photo_src(html_string)
-  local doc = html.parse(html_string)
+  local doc <close> = html.parse(html_string)
   local img = doc and doc:select_one("div.scroll_contents img[src]")
   return img and img:attr("src") or nil
 end
