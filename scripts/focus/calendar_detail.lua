@@ -3,7 +3,7 @@
 -- Notes; assignment rows: Date, Title, Teacher, Course, Course period, School, Notes.
 -- The page does not repeat the id: ctx.id (the requested id) is copied into
 -- the answer when given. Focus answers an unknown id with a popup full of
--- dashes: that is reported as a "not_found" failure (the service answers 400).
+-- dashes: that is reported as a "missing" failure (the service answers 400).
 local common = require "focus.common"
 
 local function value(rows, i)
@@ -17,7 +17,7 @@ return function(doc, ctx)
   local rows = common.need(doc, "div.scroll_contents"):select("tr")
   local when = value(rows, 1)
   if common.strip(when) == "-" then
-    common.not_found("calendar %s does not exist", ctx.id and ("event " .. ctx.id) or "event")
+    common.missing("calendar %s does not exist", ctx.id and ("event " .. ctx.id) or "event")
   end
   local out = {
     id = ctx.id and tostring(ctx.id),

@@ -12,14 +12,14 @@ local M = {}
 local Failure = {}
 Failure.__tostring = function(f) return f.message end
 
--- kind: "structure" (the page lacks what the parser needs) or "not_found"
--- (Focus answered, but the requested object does not exist).
+-- The page lacks what the parser needs (kind "structure").
 function M.fail(fmt, ...)
   error(setmetatable({ message = string.format(fmt, ...), kind = "structure" }, Failure), 0)
 end
 
-function M.not_found(fmt, ...)
-  error(setmetatable({ message = string.format(fmt, ...), kind = "not_found" }, Failure), 0)
+-- Focus answered, but the requested object does not exist (kind "missing").
+function M.missing(fmt, ...)
+  error(setmetatable({ message = string.format(fmt, ...), kind = "missing" }, Failure), 0)
 end
 
 function M.is_failure(e) return getmetatable(e) == Failure end

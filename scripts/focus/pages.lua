@@ -69,7 +69,7 @@ local function protect(prefix, doc, fn, ...)
   if page ~= "page" then
     return nil, prefix .. data.message .. " (Focus answered " .. WHAT[page] .. ")", page
   end
-  return nil, prefix .. data.message, data.kind == "not_found" and "missing" or data.kind
+  return nil, prefix .. data.message, data.kind
 end
 
 local function run(name, doc, ctx)

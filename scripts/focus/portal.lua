@@ -15,8 +15,10 @@ local function featured_block(doc)
   common.fail("no <td> whose text is 'Featured Programs'")
 end
 
+-- → courses by id, the courses in page order, and each course's title without
+-- its name (what the alert list headers show).
 local function read_courses(doc)
-  local courses, order = {}, {}
+  local courses, order, headers = {}, {}, {}
   local links = featured_block(doc):select('a[href^="' .. COURSE_LINK .. '"]')
   for _, a in ipairs(links) do
     local id = a:attr("href"):sub(#COURSE_LINK + 1)
@@ -37,21 +39,21 @@ local function read_courses(doc)
       if title then
         course.name, course.period = title.name, title.period
         course.days, course.teacher = title.days, title.teacher
-        course.alert_key = common.collapse(text:sub(#title.name + 4))
+        headers[course] = common.collapse(text:sub(#title.name + 4))
       end
     end
   end
-  return courses, order
+  return courses, order, headers
 end
 
 -- The alert list header is the course title without its name
 -- ("Period 1 - MWH - 112 - Teacher", "Advisory - MTWHF - 112 - Teacher"): it
 -- names the course exactly; a header that matches no title falls back to the
 -- first course with the same period number.
-local function find_course(order, header)
+local function find_course(order, headers, header)
   local key = common.collapse(header)
   for _, course in ipairs(order) do
-    if course.alert_key == key then return course end
+    if headers[course] == key then return course end
   end
   local period = header:match("^%s*Period%s*(%d+)")
   period = period and math.tointeger(tonumber(period))
@@ -62,14 +64,14 @@ local function find_course(order, header)
   return nil
 end
 
-local function read_alerts(doc, order, out)
+local function read_alerts(doc, order, headers, out)
   local box = doc:select_one("td.portal_block_Alerts td.BoxContent")
   if not box then return end
   local ul = box:select_one("ul")
   if ul then
     local items = ul:select("li")
     for i = 1, #items - 1, 2 do
-      local course = find_course(order, items[i]:text())
+      local course = find_course(order, headers, items[i]:text())
       if course then
         local assignments = json.array()
         for _, tr in ipairs(items[i + 1]:select("tr")) do
@@ -113,9 +115,8 @@ end
 
 return function(doc)
   local out = {}
-  local courses, order = read_courses(doc)
-  read_alerts(doc, order, out)
-  for _, course in ipairs(order) do course.alert_key = nil end
+  local courses, order, headers = read_courses(doc)
+  read_alerts(doc, order, headers, out)
   if #order > 0 then out.courses = courses end
   local events = read_events(doc)
   if #events > 0 then out.events = events end
