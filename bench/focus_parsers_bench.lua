@@ -57,13 +57,16 @@ print(string.format("%-18s %7s %9s %9s %11s %9s %9s", "page", "bytes", "gumbo ms
 for _, case in ipairs(CASES) do
   local name, file, ctx = case[1], case[2], case[3]
   local page = read(file)
-  assert(pages.parse(name, page, ctx))
-  local raw, parse, full = medians(
-    function() html._parse_only(page) end,
-    function() html.parse(page):close() end,
-    function() pages.parse(name, page, ctx) end)
-  print(string.format("%-18s %7d %9.3f %9.3f %11.3f %8.2fx %8.2fx", name, #page, raw, parse, full,
-                      full / parse, full / raw))
+  local ok, err = pages.parse(name, page, ctx)
+  if not ok then
+    print(name .. ": " .. err)
+  else
+    local raw, parse, full = medians(function() html._parse_only(page) end,
+                                     function() html.parse(page):close() end,
+                                     function() pages.parse(name, page, ctx) end)
+    print(string.format("%-18s %7d %9.3f %9.3f %11.3f %8.2fx %8.2fx", name, #page, raw, parse, full,
+                        full / parse, full / raw))
+  end
 end
 
 local API = {
@@ -73,8 +76,12 @@ local API = {
 print(string.format("\n%-18s %7s %9s %11s %9s", "API answer", "bytes", "decode ms", "+mapping ms", "ratio"))
 for _, case in ipairs(API) do
   local answer = read(case[2])
-  assert(pages.parse_api(case[1], answer))
-  local decode, full = medians(function() json.decode(answer) end,
-                               function() pages.parse_api(case[1], answer) end)
-  print(string.format("%-18s %7d %9.3f %11.3f %8.2fx", case[1], #answer, decode, full, full / decode))
+  local ok, err = pages.parse_api(case[1], answer)
+  if not ok then
+    print(case[1] .. ": " .. err)
+  else
+    local decode, full = medians(function() json.decode(answer) end,
+                                 function() pages.parse_api(case[1], answer) end)
+    print(string.format("%-18s %7d %9.3f %11.3f %8.2fx", case[1], #answer, decode, full, full / decode))
+  end
 end

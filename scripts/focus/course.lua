@@ -98,7 +98,7 @@ return function(doc)
   local title = doc:title() or common.fail("no <title>")
   local t = common.course_title(title, true)
   if not t or not t.name then
-    common.fail("title '%s' is not a course-period title (Name - Period N - Days - Room - Teacher)", title)
+    common.fail("title '%s' is not a course-period title 'Name - Period N - Days - Room - Teacher'", title)
   end
   local link = common.need(doc, 'a[href*="course_period_id="]')
   local course = {

@@ -67,7 +67,7 @@ local function protect(prefix, doc, fn, ...)
   if not common.is_failure(data) then error(data, 0) end
   local page = doc and kind_of(doc) or "page"
   if page ~= "page" then
-    return nil, prefix .. data.message .. " (Focus answered " .. WHAT[page] .. ")", page
+    return nil, prefix .. data.message .. "; Focus answered " .. WHAT[page], page
   end
   return nil, prefix .. data.message, data.kind
 end
