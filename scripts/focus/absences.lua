@@ -58,13 +58,14 @@ end
 
 -- data-tooltip: "Title with name<BR>Last Modified: 2017-02-22 08:19:21<BR>Belley, Douglass Adam"
 local function read_tooltip(tooltip, mark, memo)
-  local parts = common.split(tooltip, "<BR>")
-  local course = memo.title(parts[1])
+  local title, modified, by = tooltip:match("^(.-)<BR>(.-)<BR>(.*)$")
+  if not title then title, modified = tooltip:match("^(.-)<BR>(.*)$") end
+  local course = memo.title(title or tooltip)
   if course then
     mark.name, mark.days, mark.teacher = course.name, course.days, course.teacher
   end
-  if parts[2] then mark.last_updated = memo.time(parts[2]) end
-  if parts[3] then mark.last_updated_by = memo.person(parts[3]) end
+  if modified then mark.last_updated = memo.time(modified) end
+  if by then mark.last_updated_by = memo.person(by) end
 end
 
 -- Period columns: the header cells from the third on → {key, period}
