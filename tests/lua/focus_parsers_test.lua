@@ -61,11 +61,12 @@ local API_ARGUMENT = { exams = "all_SEM_exams", final_grades = "-1",
 
 -- An endpoint path → how one page parse answers it, or nil (session calls,
 -- /courses (several pages), calendar days/years: the client's business).
+local WHOLE_PAGE = { portal = true, schedule = true, demographic = true, address = true,
+                     referrals = true, absences = true }
+
 local function plan(path)
   local p = path:gsub("^/?api/v3/", "")
-  if URLS[p] and p ~= "course" and p ~= "calendar" and p ~= "occasion" and p ~= "assignment" then
-    return { page = p, url = URLS[p] }
-  end
+  if WHOLE_PAGE[p] then return { page = p, url = URLS[p] } end
   local id = p:match("^courses/(%d+)$")
   if id then return { page = "course", url = URLS.course:format(id) } end
   id = p:match("^referrals/(%d+)$")
