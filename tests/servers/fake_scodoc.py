@@ -83,8 +83,8 @@ Sorry, the requested resource does not exist.<p>Check the URL and try again.</p>
 <p><b>Resource:</b> %s</p>
 </body></html>
 """
-MISS_PAGE = """<html><head><title>fake ScoDoc</title></head><body>
-<h2>Erreur !</h2><p>fake_scodoc: %s</p></body></html>
+MISS_PAGE = """<html><head><title>fake_scodoc: not recorded</title></head><body>
+<h2>fake_scodoc</h2><p>%s</p></body></html>
 """
 
 
