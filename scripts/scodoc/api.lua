@@ -133,11 +133,18 @@ api.formsemestre_list = read("formsemestre_list",
 api.formsemestre_partition_list = read("formsemestre_partition_list",
   { { "formsemestre_id", required } })
 
+-- A flag ScoDoc reads as false when absent: true sends "1", false nothing.
+local function only_if_true(a, name, default)
+  local v, err = flag(a, name, default)
+  if v == "0" then return nil end
+  return v, err
+end
+
 -- groups_view: the members of groups (group_ids) or of a whole semestre;
 -- with_codes defaults to true (etudid, code_nip, code_ine, etape columns).
 api.groups_view = read("groups_view",
   { { "formsemestre_id", optional }, { "group_ids", function(a, n) if a[n] then return ids(a, n) end end },
-    { "with_codes", flag, "1" }, { "all_groups", flag }, { "etat", optional } },
+    { "with_codes", only_if_true, "1" }, { "all_groups", only_if_true }, { "etat", optional } },
   function(a) return one_of(a, { "formsemestre_id", "group_ids" }) end)
 
 api.etud_info = read("etud_info",

@@ -6,6 +6,7 @@ local schema = require "scodoc.schema"
 
 local F = {}
 
+-- define(name, t): declares a function (also how tests add one ScoDoc lacks).
 local function def(name, t)
   t.name = name
   t.schema = schema[name]
@@ -45,6 +46,8 @@ def("doAnnuleAbsence", { container = "Absences", write = true,
   params = "etudid datedebut datefin demijournee" })
 def("doAnnuleJustif", { container = "Absences", write = true,
   params = "etudid datedebut0 datefin0 demijournee" })
+
+F.define = def
 
 -- The path of a function below the base URL.
 function F.path(f, dept)

@@ -28,7 +28,9 @@ a 500 page saying so (and a line on stderr), never a guess.
 
 Test-only URLs: POST /__fake__/reset (back to the initial data),
 GET /__fake__/requests (JSON log of the requests received, passwords
-masked), GET /__fake__/state (applied scenario writes).
+masked), GET /__fake__/state (applied scenario writes), POST /__fake__/next
+with {"status", "content_type", "body"}: the next request gets that answer
+instead (unreadable answers for the client's tests).
 """
 import argparse
 import base64
@@ -267,6 +269,7 @@ class State:
         self.lock = threading.Lock()
         self.applied = []
         self.requests = []
+        self.canned = []
 
 
 def make_handler(corpus, state, latency):
@@ -310,7 +313,12 @@ def make_handler(corpus, state, latency):
                 pairs += urllib.parse.parse_qsl(body, keep_blank_values=True)
             path = urllib.parse.unquote(url.path)
             if path.startswith("/__fake__/"):
-                return self.test_url(path)
+                return self.test_url(path, body)
+            with state.lock:
+                canned = state.canned.pop(0) if state.canned else None
+            if canned:
+                return self.send(canned.get("status", 200), canned.get("content_type", "text/html"),
+                                 canned.get("body", ""))
             params = collections.defaultdict(list)
             for k, v in pairs:
                 params[k.split(":", 1)[0]].append(v)
@@ -375,11 +383,16 @@ def make_handler(corpus, state, latency):
                 return False
             return None
 
-        def test_url(self, path):
+        def test_url(self, path, body):
+            if path == "/__fake__/next":
+                with state.lock:
+                    state.canned.append(json.loads(body))
+                return self.send(200, "application/json", '{"queued": true}')
             if path == "/__fake__/reset":
                 with state.lock:
                     state.applied = []
                     state.requests = []
+                    state.canned = []
                 return self.send(200, "application/json", '{"reset": true}')
             if path == "/__fake__/requests":
                 with state.lock:
