@@ -257,6 +257,7 @@ t.test("unknown student, semestre, group, department, function", function()
   t.eq({ select(2, api.formsemestre_list(c, "XYZ", {})) },
     { "scodoc: resource not found: /ScoDoc/XYZ/Scolarite/Notes/formsemestre_list", "not_found" })
   t.eq(select(3, api.etud_info(c, "XYZ", { etudid = "EID3101" })), "not_found")
+  t.eq(select(3, api.formation_export(c, "INFO", { formation_id = "FORM9999" })), "not_found")
   functions.define("no_such_function", { container = "Notes", formats = { json = true } })
   t.eq({ select(2, c:call("no_such_function", "INFO", {})) },
     { "scodoc: resource not found: /ScoDoc/INFO/Scolarite/Notes/no_such_function", "not_found" })
