@@ -43,6 +43,9 @@ function client.new(opts)
   if not AUTH[auth] then error("client.new: auth must be cookie, params or basic, got " .. tostring(auth), 2) end
   local format = opts.format or "json"
   if not FORMATS[format] then error("client.new: format must be json or xml, got " .. tostring(format), 2) end
+  if opts.username ~= nil and (type(opts.username) ~= "string" or type(opts.password) ~= "string") then
+    error("client.new: username and password must be strings", 2)
+  end
   if opts.password then log.secret(opts.password) end
   local s = http.session { timeout = opts.timeout or 30, user_agent = "sis-scodoc" }
   if opts.cookies and opts.cookies ~= "" then s:import_cookies(opts.cookies) end
