@@ -234,21 +234,20 @@ function api.doSignaleAbsence(c, dept, a)
   return c:call("doSignaleAbsence", dept, params)
 end
 
--- doAnnuleAbsence: deletes the absences of those half-days (justifications stay).
-function api.doAnnuleAbsence(c, dept, a)
-  local p, err, kind = period("doAnnuleAbsence", a or {})
-  if not p then return nil, err, kind end
-  return c:call("doAnnuleAbsence", dept, { { "etudid", p.etudid }, { "datedebut", p.from },
-    { "datefin", p.to }, { "demijournee", p.half } })
+-- The two cancellations: the period's parameters under ScoDoc's names.
+local function cancel(name, from_name, to_name)
+  return function(c, dept, a)
+    local p, err, kind = period(name, a or {})
+    if not p then return nil, err, kind end
+    return c:call(name, dept, { { "etudid", p.etudid }, { from_name, p.from }, { to_name, p.to },
+                                { "demijournee", p.half } })
+  end
 end
 
+-- doAnnuleAbsence: deletes the absences of those half-days (justifications stay).
+api.doAnnuleAbsence = cancel("doAnnuleAbsence", "datedebut", "datefin")
 -- doAnnuleJustif: removes the justifications of those half-days (the
 -- absences stay, unjustified). ScoDoc names its dates datedebut0/datefin0.
-function api.doAnnuleJustif(c, dept, a)
-  local p, err, kind = period("doAnnuleJustif", a or {})
-  if not p then return nil, err, kind end
-  return c:call("doAnnuleJustif", dept, { { "etudid", p.etudid }, { "datedebut0", p.from },
-    { "datefin0", p.to }, { "demijournee", p.half } })
-end
+api.doAnnuleJustif = cancel("doAnnuleJustif", "datedebut0", "datefin0")
 
 return api
