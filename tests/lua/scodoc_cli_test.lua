@@ -15,10 +15,10 @@ t.test("sis scodoc prints the normalised JSON, the same via JSON or XML", functi
   local code, out, err = scodoc("etud_info dept=INFO etudid=EID3102")
   t.eq({ code, err }, { 0, "" })
   local v = assert(json.decode(out))
-  t.eq({ v.nom, v.code_nip, v.annee_bac, v.insemestre[1].current }, { "D'AUBIGNY", "21900137", 2019, 1 })
+  t.eq({ v.nom, v.code_nip, v.annee_bac, v.insemestre[1].current }, { "D'AUBIGNY", "21900137", 2020, 1 })
   local code2, out2 = scodoc("--via xml etud_info dept=INFO etudid=EID3102")
   t.eq({ code2, out2 }, { 0, out })
-  t.match(out, '^{\n  "annee_bac": 2019,\n')
+  t.match(out, '^{\n  "annee_bac": 2020,\n')
 end)
 
 t.test("sis scodoc: lists from repeated names, dates in ISO, other auth modes", function()

@@ -297,7 +297,7 @@ t.test("the API checks its arguments before calling ScoDoc", function()
   t.fails("version must be short, selectedevals or long",
     api.formsemestre_bulletinetud(c, "INFO", { formsemestre_id = "S", etudid = "E", version = "full" }))
   t.fails("exactly one of formsemestre_id, group_ids", api.groups_view(c, "INFO", {}))
-  t.fails("'2021-02-31' is not a date", api.EtatAbsencesGr(c, "INFO", { group_ids = "G", debut = "2021-02-31", fin = "2021-03-01" }))
+  t.fails("'2021%-02%-31' is not a date", api.EtatAbsencesGr(c, "INFO", { group_ids = "G", debut = "2021-02-31", fin = "2021-03-01" }))
   t.fails("group_ids is required", api.EtatAbsencesGr(c, "INFO", { debut = "2021-02-01", fin = "2021-03-01" }))
   t.fails("datedebut %(a date", api.doSignaleAbsence(c, "INFO", { etudid = "EID3103" }))
   t.fails("datefin 2021%-03%-07 is before datedebut 2021%-03%-08",
