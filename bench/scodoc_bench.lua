@@ -13,8 +13,8 @@ local functions = require "scodoc.functions"
 local normalise = require "scodoc.normalise"
 local xml_map = require "scodoc.xml_map"
 
-local ROUNDS = 50
-local DECODE_ROUNDS = 200
+local ROUNDS = 100
+local DECODE_ROUNDS = 500
 local DEPT, SEM, ETUD = "INFO", "SEM3160", "EID3106"
 local FILE = "scodoc/responses/INFO__Notes__formsemestre_bulletinetud__etudid=" .. ETUD
   .. "__formsemestre_id=" .. SEM .. "__version=long"

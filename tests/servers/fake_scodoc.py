@@ -275,6 +275,7 @@ class State:
 def make_handler(corpus, state, latency):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as two writes
         server_version = "Zope/(2.13.22, python 2.7.13, linux2) ZServer/1.1"
         sys_version = ""
 
