@@ -41,12 +41,29 @@ end
 
 local FLAGS = { [true] = "1", [false] = "0", ["1"] = "1", ["0"] = "0", [1] = "1", [0] = "0",
                 ["true"] = "1", ["false"] = "0" }
+-- A flag ScoDoc converts to an int: "1" or "0" (default: not sent).
 local function flag(a, name, default)
   local v = a[name]
   if v == nil then return default end
   local s = FLAGS[v]
   if not s then return nil, string.format("%s must be true/false or 1/0, got %s", name, tostring(v)) end
   return s
+end
+
+-- ScoDoc 7 takes most flags as true when they are any non-empty string,
+-- "0" included. A flag false by default: true sends "1", false nothing.
+local function flag_on(a, name, default)
+  local v, err = flag(a, name, default)
+  if v == "0" then return nil end
+  return v, err
+end
+
+-- A flag true by default: false sends an empty value, true nothing.
+local function flag_off(a, name)
+  local v, err = flag(a, name)
+  if v == "0" then return "" end
+  if v == "1" then return nil end
+  return v, err
 end
 
 -- A date as ScoDoc wants it, dd/mm/yyyy; also returns the ISO form.
@@ -125,7 +142,7 @@ end
 api.formation_list = read("formation_list", { { "formation_id", optional } })
 
 api.formation_export = read("formation_export",
-  { { "formation_id", required }, { "export_ids", flag } })
+  { { "formation_id", required }, { "export_ids", flag_on } })
 
 api.formsemestre_list = read("formsemestre_list",
   { { "formsemestre_id", optional }, { "formation_id", optional }, { "etape_apo", optional } })
@@ -133,18 +150,11 @@ api.formsemestre_list = read("formsemestre_list",
 api.formsemestre_partition_list = read("formsemestre_partition_list",
   { { "formsemestre_id", required } })
 
--- A flag ScoDoc reads as false when absent: true sends "1", false nothing.
-local function only_if_true(a, name, default)
-  local v, err = flag(a, name, default)
-  if v == "0" then return nil end
-  return v, err
-end
-
 -- groups_view: the members of groups (group_ids) or of a whole semestre;
 -- with_codes defaults to true (etudid, code_nip, code_ine, etape columns).
 api.groups_view = read("groups_view",
   { { "formsemestre_id", optional }, { "group_ids", function(a, n) if a[n] then return ids(a, n) end end },
-    { "with_codes", only_if_true, "1" }, { "all_groups", only_if_true }, { "etat", optional } },
+    { "with_codes", flag_on, "1" }, { "all_groups", flag_on }, { "etat", optional } },
   function(a) return one_of(a, { "formsemestre_id", "group_ids" }) end)
 
 api.etud_info = read("etud_info",
@@ -156,7 +166,7 @@ local VERSIONS = { short = true, selectedevals = true, long = true }
 api.formsemestre_bulletinetud = read("formsemestre_bulletinetud",
   { { "formsemestre_id", required }, { "etudid", optional }, { "code_nip", optional },
     { "version", function(a) return a.version or "long" end },
-    { "xml_with_decisions", flag }, { "force_publishing", flag } },
+    { "xml_with_decisions", flag_on }, { "force_publishing", flag_on } },
   function(a)
     if a.version ~= nil and not VERSIONS[a.version] then
       return nil, "version must be short, selectedevals or long"
@@ -164,20 +174,14 @@ api.formsemestre_bulletinetud = read("formsemestre_bulletinetud",
     return one_of(a, { "etudid", "code_nip" })
   end)
 
--- ListeAbsEtud: absjust_only false (default) lists the unjustified
--- half-days, true the justified ones; always sent explicitly.
+-- ListeAbsEtud: absjust_only false (ScoDoc's default) lists the unjustified
+-- half-days, true the justified ones; with_evals (default true) adds the
+-- `exams` column.
 api.ListeAbsEtud = read("ListeAbsEtud",
-  { { "etudid", required }, { "absjust_only", flag, "0" }, { "with_evals", flag } })
+  { { "etudid", required }, { "absjust_only", flag }, { "with_evals", flag_off } })
 
--- with_boursier: ScoDoc takes any non-empty value as true ("0" too), so
--- false is sent as an empty value.
 api.EtatAbsencesGr = read("EtatAbsencesGr",
-  { { "group_ids", ids }, { "debut", day }, { "fin", day },
-    { "with_boursier", function(a, n)
-        local v, err = flag(a, n)
-        if v == "0" then return "" end
-        return v, err
-      end } })
+  { { "group_ids", ids }, { "debut", day }, { "fin", day }, { "with_boursier", flag_off } })
 
 local moduleimpl_filters = { { "formsemestre_id", optional }, { "moduleimpl_id", optional },
                              { "module_id", optional } }

@@ -70,6 +70,8 @@ t.test("list_depts, formation_list, formation_export in JSON and XML", function(
   local bare = both(api.formation_export, "INFO", { formation_id = "FORM3115" })
   t.eq(bare.ue[1].ue_id, null) -- ids only with export_ids
   t.eq(bare.ue[1].titre, "Bases de l'informatique")
+  -- ScoDoc 7 takes export_ids=0 as true: false is not sent
+  t.eq(both(api.formation_export, "INFO", { formation_id = "FORM3115", export_ids = false }), bare)
 end)
 
 t.test("formsemestre_list with its filters, partitions, groups in JSON and XML", function()
@@ -127,6 +129,10 @@ t.test("absences: ListeAbsEtud, EtatAbsencesGr in JSON and XML", function()
         exams = "", description = "", motif = "" } })
   local just = both(api.ListeAbsEtud, "INFO", { etudid = "EID3101", absjust_only = true })
   t.eq({ #just, just[1].ampm, just[1].motif }, { 1, "afternoon", "RDV médical" })
+  t.eq(both(api.ListeAbsEtud, "INFO", { etudid = "EID3101", absjust_only = false }),
+       both(api.ListeAbsEtud, "INFO", { etudid = "EID3101" }))
+  local no_exams = both(api.ListeAbsEtud, "INFO", { etudid = "EID3102", with_evals = false })
+  t.eq({ no_exams[1].jour, no_exams[1].exams }, { "2021-02-22", null })
   local state = both(api.EtatAbsencesGr, "INFO", { group_ids = "G3193", debut = "2021-02-01", fin = "2021-06-30" })
   t.eq(state[6], { etudid = "EID3109", nomprenom = "M. Hugo VALLANZ (dem)", boursier = "N",
                    nbabs = 3, nbabsjust = 0, nbabsnonjust = 3, nbjustifs_noabs = 0 })
