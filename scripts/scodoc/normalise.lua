@@ -49,12 +49,8 @@ end
 function scalar.date(v, ctx, path)
   local s = scalar.str(v, ctx, path)
   if s == "" then return null end
-  if s:match("^%d%d?/%d%d?/%d%d%d%d$") then
-    local iso, err = date.parse(s, "dmy")
-    if not iso then fail(path, err) end
-    return iso
-  end
-  return s
+  -- anything but a valid dd/mm/yyyy is kept as ScoDoc wrote it
+  return s:match("^%d%d?/%d%d?/%d%d%d%d$") and date.parse(s, "dmy") or s
 end
 
 local HALF_DAYS = { ["1"] = "morning", ["0"] = "afternoon" }

@@ -139,14 +139,17 @@ end
 
 local function group_absences(req)
   local q = req.query
-  if not q.group_ids or q.group_ids == "" then return bad("group_ids is required (a,b,...)") end
+  -- group_ids=a,b or group_ids=a&group_ids=b
+  local groups = req.query_all and req.query_all.group_ids
+  groups = groups and table.concat(groups, ",") or q.group_ids
+  if not groups or not groups:find("[^,%s]") then return bad("group_ids is required (a,b,...)") end
   if not is_iso_date(q.from) or not is_iso_date(q.to) then return bad("from and to must be dates yyyy-mm-dd") end
   local boursier
   if q.with_boursier then
     boursier = JUSTIFIED[q.with_boursier]
     if boursier == nil then return bad("with_boursier must be 0 or 1") end
   end
-  return { group_ids = q.group_ids, debut = q.from, fin = q.to, with_boursier = boursier }
+  return { group_ids = groups, debut = q.from, fin = q.to, with_boursier = boursier }
 end
 
 local P = "/api/scodoc/:dept"

@@ -119,6 +119,13 @@ t.test("dates dd/mm/yyyy become ISO, ampm becomes morning/afternoon", function()
                 exams = "", description = "", motif = "" } })
 end)
 
+t.test("a date that is not one is kept as ScoDoc wrote it", function()
+  local v = normalise.apply(functions.ListeAbsEtud.schema,
+    { { datedmy = "31/02/2021", ampm = "2" }, { datedmy = "", ampm = "0" }, { datedmy = "2021-02-08" } })
+  t.eq({ v[1].datedmy, v[1].ampm, v[2].datedmy, v[2].ampm, v[3].datedmy, v[3].ampm },
+       { "31/02/2021", "2", null, "afternoon", "2021-02-08", null })
+end)
+
 t.test("partition columns of groups_view: group name or null in both formats", function()
   local j = from_json("groups_view", fixture("INFO__Scolarite__groups_view__formsemestre_id=SEM3190__with_codes=1.json"))
   local x = from_xml("groups_view", fixture("INFO__Scolarite__groups_view__formsemestre_id=SEM3190__with_codes=1.xml"))
