@@ -181,20 +181,23 @@ def param_multiset(pairs):
     return tuple(sorted(out))
 
 
+def load_json(*path):
+    with open(os.path.join(*path), encoding="utf-8") as f:
+        return json.load(f)
+
+
 class Corpus:
     def __init__(self, fixtures):
         self.dir = os.path.join(fixtures, "responses")
-        server = json.load(open(os.path.join(fixtures, "server.json"), encoding="utf-8"))
+        server = load_json(fixtures, "server.json")
         self.depts = set(server["depts"])
         self.users = {u["user_name"]: u for u in server["users"]}
-        manifest = json.load(open(os.path.join(self.dir, "manifest.json"), encoding="utf-8"))
-        scenario = json.load(open(os.path.join(self.dir, manifest["scenario"]), encoding="utf-8"))
+        manifest = load_json(self.dir, "manifest.json")
+        scenario = load_json(self.dir, manifest["scenario"])
         self.student = scenario["student"]
         self.index = collections.defaultdict(list)  # key -> [exchange]
         for ex in manifest["exchanges"]:
-            key = self.key_of(ex)
-            if key:
-                self.index[key].append(ex)
+            self.index[self.key_of(ex)].append(ex)
         # scenario: writes move the state; reads are indexed by the state
         # (the sorted tuple of write steps applied before them)
         self.scenario_writes = {}  # key -> step
