@@ -51,15 +51,22 @@ local function param(name, as)
   return function(req) return { [as or name] = req.params[name] } end
 end
 
+local AUTH_MODES = { cookie = true, params = true, basic = true }
+
+-- POST {"username", "password" [, "auth": "cookie"|"params"|"basic"]}
 local function session_post(req)
   local j = req.json
   if type(j) ~= "table" or type(j.username) ~= "string" or type(j.password) ~= "string" then
     return 400, { error = 'expected {"username": "...", "password": "..."}' }
   end
+  if j.auth ~= nil and not AUTH_MODES[j.auth] then
+    return 400, { error = "auth must be cookie, params or basic" }
+  end
   local url = req.config and req.config.scodoc_url
   if not url then return 503, { error = "no ScoDoc URL configured (sis serve --scodoc-url)" } end
   local state, status, msg = scodoc.login {
-    base_url = url, username = j.username, password = j.password, timeout = req.config.timeout,
+    base_url = url, username = j.username, password = j.password, auth = j.auth,
+    timeout = req.config.timeout,
   }
   if not state then return status, { error = msg } end
   if req.session(NS) then req.end_session(NS) end

@@ -106,6 +106,13 @@ t.test("session: 401 on bad credentials, login, GET, DELETE", function()
   t.eq(b.sessions.scodoc, nil)
   t.eq(select(1, b.call("GET", "/api/scodoc/session")), 401)
   t.eq(select(1, b.call("DELETE", "/api/scodoc/session")), 401)
+  local basic = browser()
+  t.eq({ basic.call("POST", "/api/scodoc/session", { username = "lecteur_api", password = "Lecture-Info-2021",
+                                                     auth = "basic" }) },
+       { 200, { username = "lecteur_api", auth = "basic", depts = { "INFO" } } })
+  t.eq(#select(2, basic.call("GET", "/api/scodoc/INFO/formsemestres")), 3)
+  t.eq({ basic.call("POST", "/api/scodoc/session", { username = "a", password = "b", auth = "digest" }) },
+       { 400, { error = "auth must be cookie, params or basic" } })
   local unconfigured = browser {}
   t.eq({ unconfigured.login("lecteur_api", "Lecture-Info-2021") },
        { 503, { error = "no ScoDoc URL configured (sis serve --scodoc-url)" } })
