@@ -6,9 +6,9 @@
 # session + upstream fetch + parse), at 1, 8 and 64 concurrent keep-alive
 # clients (wrk -c N -t min(N,2) --latency). 64 Focus sessions are logged in
 # first; the wrk script rotates their cookies so requests spread over them.
-# Then the server's RSS (/proc/PID/status) after serving the 64 sessions, and
-# the 64-client run again with --threads 80 (civetweb holds one thread per
-# keep-alive connection, see docs/server.md).
+# Then the server's RSS (/proc/PID/status) after serving the 64 sessions.
+# Last, the threads/keep-alive trade-off (docs/server.md): 64 clients against
+# a fake Focus answering in 200 ms, with 16 and with 80 worker threads.
 #   BENCH_SECONDS=5 sh bench/server_bench.sh
 set -u
 cd "$(dirname "$0")/.."
@@ -38,11 +38,14 @@ wait_port() { # wait_port FILE
 
 python3 tests/servers/fake_focus.py --port-file "$tmp/focus.port" >"$tmp/focus.log" 2>&1 &
 pids="$pids $!"
-focus="http://127.0.0.1:$(wait_port "$tmp/focus.port")/"
+python3 tests/servers/fake_focus.py --latency 200 --port-file "$tmp/slow.port" >"$tmp/slow.log" 2>&1 &
+pids="$pids $!"
+fast="http://127.0.0.1:$(wait_port "$tmp/focus.port")/"
+slow="http://127.0.0.1:$(wait_port "$tmp/slow.port")/"
 
-start_sis() { # start_sis THREADS: sets $sis (pid) and $url
+start_sis() { # start_sis THREADS FOCUS_URL: sets $sis (pid) and $url
     rm -f "$tmp/sis.port"
-    SIS_LOG_LEVEL=warn "$SIS" serve --listen 127.0.0.1:0 --threads "$1" --focus-url "$focus" \
+    SIS_LOG_LEVEL=warn "$SIS" serve --listen 127.0.0.1:0 --threads "$1" --focus-url "$2" \
         --port-file "$tmp/sis.port" >"$tmp/sis.log" 2>&1 &
     sis=$!
     pids="$pids $sis"
@@ -92,18 +95,23 @@ run() {
 
 rss() { awk '/^VmRSS|^VmHWM/ { printf "%s %.1f MB  ", $1, $2 / 1024 }' "/proc/$1/status"; echo; }
 
+stop_sis() { kill "$sis"; wait "$sis" 2>/dev/null; }
+
 echo "sis serve, fake Focus without latency, ${SECONDS_PER_RUN} s per run, $(nproc) cores"
-start_sis 16
+start_sis 16 "$fast"
 login_all
 for c in 1 8 64; do run "GET / (front only)" / "$c"; done
 for c in 1 8 64; do run "GET /api/v3/portal" /api/v3/portal "$c" -s "$tmp/rotate.lua"; done
 printf "RSS after serving %d sessions (16 threads): " "$SESSIONS"
 rss "$sis"
-kill "$sis"
-wait "$sis" 2>/dev/null
+stop_sis
 
-start_sis 80
-login_all
-run "GET /api/v3/portal, 80 thr" /api/v3/portal 64 -s "$tmp/rotate.lua"
-printf "RSS after serving %d sessions (80 threads): " "$SESSIONS"
-rss "$sis"
+echo "fake Focus answering in 200 ms, 64 clients"
+for threads in 16 80; do
+    start_sis "$threads" "$slow"
+    login_all
+    run "GET /api/v3/portal, $threads threads" /api/v3/portal 64 -s "$tmp/rotate.lua"
+    printf "RSS (%d threads): " "$threads"
+    rss "$sis"
+    stop_sis
+done

@@ -8,8 +8,10 @@
 local t = require "testlib"
 local http = require "sis.http"
 local json = require "sis.json"
-local fake = require "focus_fake"
 local H = dofile(t.root .. "/tests/lua/fixtures_server/harness.lua")
+-- a private copy: bound to this file's testlib (its servers are stopped at the
+-- end of this file) and free to have its REST client replaced
+local fake = dofile(t.root .. "/tests/lua/focus_fake.lua")
 
 local function serve(focus_url, timeout)
   return t.server(string.format("env SIS_TIMEOUT=%d %s serve --scripts %s --listen 127.0.0.1:0 --focus-url %s",
@@ -30,8 +32,10 @@ function fake.rest_client(config)
   return c
 end
 
-local first = #t.tests + 1
+local first, shared = #t.tests + 1, package.loaded.focus_fake
+package.loaded.focus_fake = fake
 dofile(t.root .. "/tests/lua/focus_fidelity_test.lua")
+package.loaded.focus_fake = shared
 for i = first, #t.tests do t.tests[i].name = "via sis serve: " .. t.tests[i].name end
 
 t.test("the focus-api README's Python client example works unchanged", function()
