@@ -89,8 +89,9 @@ run() {
         /Requests\/sec/ { rps = $2 }
         /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 }
         /Non-2xx/ { bad = $NF }
-        END { printf "%-28s %3d clients  %9.0f req/s  p50 %8s  p99 %8s%s\n", label, c, rps, p50, p99,
-              bad ? "  (" bad " non-2xx!)" : "" }' "$tmp/wrk.out"
+        /Socket errors/ { errs = $0; sub(/^ *Socket errors: */, "", errs) }
+        END { printf "%-28s %3d clients  %9.0f req/s  p50 %8s  p99 %8s%s%s\n", label, c, rps, p50, p99,
+              bad ? "  (" bad " non-2xx!)" : "", errs ? "  (socket errors: " errs ")" : "" }' "$tmp/wrk.out"
 }
 
 rss() { awk '/^VmRSS|^VmHWM/ { printf "%s %.1f MB  ", $1, $2 / 1024 }' "/proc/$1/status"; echo; }
