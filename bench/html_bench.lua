@@ -206,6 +206,7 @@ for _, h in ipairs {
   { "20k unclosed <span>", ("<span>"):rep(20000) },
   { "100k nested <div>", ("<div>"):rep(100000) .. ("</div>"):rep(100000) },
   { "8 MiB of </b> over 398 spans", "<div>" .. ("<span>"):rep(398) .. ("</b>"):rep(2000000) },
+  { "1 MB of comments (parsed)", ("<!-- x - y -- z -->"):rep(55000) },
 } do
   local t = os.clock()
   local doc, err = html.parse(h[2])

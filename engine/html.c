@@ -381,29 +381,33 @@ static void skip_past(prescan *ps, const char *lit) {
     ps->pos = end ? (size_t)(end - ps->s) + strlen(lit) : ps->n;
 }
 
+/* Moves past a comment: it ends at "-->" or "--!>" ("<!-->" and "<!--->" too). */
 static void skip_comment(prescan *ps) {
-    ps->pos += 4; /* "<!--" ; "<!-->" and "<!--->" end at once */
-    if (at_text(ps, ps->pos, ">")) {
-        ps->pos++;
-        return;
+    size_t i = ps->pos + 2; /* the "--" of "<!--" may start the end */
+    for (;;) {
+        const char *dashes = memmem(ps->s + i, ps->n - i, "--", 2);
+        if (!dashes) {
+            ps->pos = ps->n;
+            return;
+        }
+        i = (size_t)(dashes - ps->s);
+        if (at_text(ps, i, "-->")) {
+            ps->pos = i + 3;
+            return;
+        }
+        if (at_text(ps, i, "--!>") && i >= ps->pos + 4) {
+            ps->pos = i + 4;
+            return;
+        }
+        i++;
     }
-    if (at_text(ps, ps->pos, "->")) {
-        ps->pos += 2;
-        return;
-    }
-    size_t from = ps->pos;
-    skip_past(ps, "-->");
-    size_t end = ps->pos;
-    ps->pos = from;
-    skip_past(ps, "--!>");
-    if (end < ps->pos) ps->pos = end;
 }
 
-/* 1 if the estimated nesting of s[0..n) exceeds max_depth (or memory fails). */
+/* 1 if the estimated nesting of s[0..n) exceeds max_depth, -1 without memory. */
 static int too_deep(const char *s, size_t n, size_t max_depth) {
     prescan ps = {.s = s, .n = n, .cap = 4 * max_depth + 64, .budget = 16 * n + 65536};
     ps.stack = malloc(ps.cap * sizeof *ps.stack);
-    if (!ps.stack) return 1;
+    if (!ps.stack) return -1;
     while (ps.pos < n && ps.counted <= max_depth) {
         const char *lt = memchr(s + ps.pos, '<', n - ps.pos);
         if (!lt) break;
@@ -720,21 +724,13 @@ static int push_html(lua_State *L, int outer) {
 static int node_inner_html(lua_State *L) { return push_html(L, 0); }
 static int node_outer_html(lua_State *L) { return push_html(L, 1); }
 
-static GumboNode *element_sibling(const GumboNode *n, int dir) {
-    if (!n->parent) return NULL;
-    const GumboVector *ch = css_children(n->parent);
-    for (size_t i = n->index_within_parent; dir < 0 ? i-- > 0 : ++i < ch->length;)
-        if (css_is_element(ch->data[i])) return ch->data[i];
-    return NULL;
-}
-
 static int node_parent(lua_State *L) {
     GumboNode *n = check_node(L, 1);
     return push_related(L, css_is_element(n->parent) ? n->parent : NULL);
 }
 
-static int node_next(lua_State *L) { return push_related(L, element_sibling(check_node(L, 1), +1)); }
-static int node_prev(lua_State *L) { return push_related(L, element_sibling(check_node(L, 1), -1)); }
+static int node_next(lua_State *L) { return push_related(L, css_sibling(check_node(L, 1), +1)); }
+static int node_prev(lua_State *L) { return push_related(L, css_sibling(check_node(L, 1), -1)); }
 
 static int node_children(lua_State *L) {
     const node_ref *self = check_ref(L, 1);
@@ -956,7 +952,9 @@ static int l_parse(lua_State *L) {
         lua_pushfstring(L, "html: input too large (%I > %I bytes)", (lua_Integer)len, (lua_Integer)max_size);
         return 2;
     }
-    if (too_deep(s, len, max_depth)) {
+    int deep = too_deep(s, len, max_depth);
+    if (deep < 0) return luaL_error(L, "not enough memory");
+    if (deep) {
         luaL_pushfail(L);
         lua_pushfstring(L, "html: nesting deeper than %I", (lua_Integer)max_depth);
         return 2;

@@ -445,6 +445,13 @@ t.test("legit deep-ish and sloppy pages still parse", function()
   t.eq(#assert(html.parse("<svg>" .. ('<path d="M0"/>'):rep(2000) .. "</svg>")):select("svg > path"), 2000)
   t.eq(#assert(html.parse(("<b>x</b><i>y</i>"):rep(5000))):select("b, i"), 10000)
   t.eq(#assert(html.parse(("<script>if (a<b) { document.write('<div>') }</script>"):rep(1000))):select("div"), 0)
+  -- what sits in comments and raw text is not markup; what follows them is
+  t.ok(html.parse(("<!-- <span> -->"):rep(1000) .. ("<!-- -- -> <i> -!> --><b>x</b>"):rep(1000)))
+  t.fails("nesting", html.parse(("<!--><span>"):rep(1000)))
+  t.fails("nesting", html.parse(("<!---><span>"):rep(1000)))
+  t.fails("nesting", html.parse(("<!-- x --!><span>"):rep(1000)))
+  t.ok(html.parse(("<textarea><span></textarea><title><div></title><style><b></style>"):rep(1000)))
+  t.ok(html.parse(("<p title='<span>' data-x=\"<div>\">x</p>"):rep(1000)))
   -- every Focus page of the corpus parses under the default limits
   local n = 0
   for name in io.popen("ls " .. t.root .. "/tests/fixtures/focus/pages/*.html"):lines() do
