@@ -10,11 +10,11 @@
 #include "sis.h"
 #include "css.h"
 #include "html_prescan.h"
+#include "options.h"
 
 #include <lauxlib.h>
 
 #include <setjmp.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,7 +31,7 @@ enum { PARSE_SECONDS_BASE = 1, PARSE_BYTES_PER_SECOND = 2000000 };
 
 /* ---- gumbo's memory ----
  * gumbo allocates from an arena owned by the document: power-of-two blocks
- * (16 B to 4 KiB) carved from 64 KiB chunks and recycled through free lists
+ * (16 B to 4 KiB) carved from 32 KiB chunks and recycled through free lists
  * per size, larger blocks from malloc. Dropping the arena frees the whole
  * tree at once, so gumbo's recursive destroy, which overflows the stack on
  * deep trees, never runs. Every 1024 allocations the arena also checks the
@@ -40,7 +40,7 @@ enum { PARSE_SECONDS_BASE = 1, PARSE_BYTES_PER_SECOND = 2000000 };
  * per-state pool for the next document: given back to malloc, they would be
  * trimmed to the OS and faulted in again on every page. */
 
-enum { CHUNK_SIZE = 32 << 10, CLASSES = 9, LARGE = CLASSES, POOL_MAX = 256 };
+enum { CHUNK_SIZE = 32 << 10, CLASSES = 9, LARGE = CLASSES, POOL_MAX = 32 /* 1 MiB */ };
 
 typedef union header {
     size_t cls;     /* size class: block size 16 << cls, or LARGE */
@@ -72,7 +72,7 @@ typedef struct arena {
     size_t left;
     header *free_list[CLASSES];
     large *larges;
-    size_t bytes; /* taken from malloc, for the garbage collector */
+    size_t bytes; /* taken from malloc (frees not deducted), for the collector */
     unsigned long calls;
     struct timespec deadline;
     jmp_buf *abort; /* set while gumbo parses */
@@ -144,7 +144,6 @@ static void arena_free(void *ud, void *p) {
         if (l->prev) l->prev->next = l->next;
         else a->larges = l->next;
         if (l->next) l->next->prev = l->prev;
-        a->bytes -= sizeof *l + sizeof *h; /* the exact size is not kept */
         free(l);
         return;
     }
@@ -691,33 +690,13 @@ static int doc_title(lua_State *L) {
 
 /* ---- module ---- */
 
-static size_t opt_size(lua_State *L, const char *name, lua_Integer def, lua_Integer min, lua_Integer max) {
-    lua_getfield(L, 2, name);
-    lua_Integer v = luaL_optinteger(L, -1, def);
-    if (v < min || v > max) luaL_error(L, "html.parse: option '%s' out of range", name);
-    lua_pop(L, 1);
-    return (size_t)v;
-}
-
-static void check_options(lua_State *L) {
-    if (lua_isnoneornil(L, 2)) return;
-    luaL_checktype(L, 2, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, 2)) {
-        const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-        if (!key || (strcmp(key, "max_size") && strcmp(key, "max_depth")))
-            luaL_error(L, "html.parse: unknown option '%s'", key ? key : luaL_typename(L, -2));
-        lua_pop(L, 1);
-    }
-}
-
 static int l_parse(lua_State *L) {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
-    check_options(L);
-    int has_opts = lua_istable(L, 2);
-    size_t max_size = has_opts ? opt_size(L, "max_size", DEFAULT_MAX_SIZE, 0, (lua_Integer)1 << 31) : DEFAULT_MAX_SIZE;
-    size_t max_depth = has_opts ? opt_size(L, "max_depth", DEFAULT_MAX_DEPTH, 1, 1000000) : DEFAULT_MAX_DEPTH;
+    static const char *const options[] = {"max_size", "max_depth", NULL};
+    sis_check_options(L, 2, options);
+    size_t max_size = (size_t)sis_opt_integer(L, 2, "max_size", DEFAULT_MAX_SIZE, 0, (lua_Integer)1 << 31);
+    size_t max_depth = (size_t)sis_opt_integer(L, 2, "max_depth", DEFAULT_MAX_DEPTH, 1, 1000000);
     if (len > max_size) {
         luaL_pushfail(L);
         lua_pushfstring(L, "html: input too large (%I > %I bytes)", (lua_Integer)len, (lua_Integer)max_size);

@@ -107,8 +107,10 @@ static const uint32_t tag_flags[GUMBO_TAG_LAST + 1] = {
     [GUMBO_TAG_U] = OUT, [GUMBO_TAG_VAR] = OUT,
 };
 
-/* Stack entries: a GumboTag, or UNKNOWN_BIT | a hash of the lower-case name. */
+/* Stack entries: a GumboTag, or UNKNOWN_BIT | a hash of the lower-case name;
+ * NO_TAG is never on the stack. */
 #define UNKNOWN_BIT 0x80000000u
+#define NO_TAG ((uint32_t)GUMBO_TAG_LAST)
 
 enum { NS_HTML, NS_SVG, NS_MATH };
 
@@ -125,19 +127,36 @@ typedef struct {
 
 static uint32_t flags_of(uint32_t tag) { return tag & UNKNOWN_BIT ? 0 : tag_flags[tag]; }
 
-static int counts(uint32_t tag) { return !(flags_of(tag) & T_IMPLIED); }
+/* The SVG and MathML elements that bound scopes (and inside which, except in
+ * annotation-xml, start tags follow HTML rules). */
+static int foreign_boundary(uint32_t tag, int ns) {
+    if (ns == NS_SVG) return tag == GUMBO_TAG_FOREIGNOBJECT || tag == GUMBO_TAG_DESC || tag == GUMBO_TAG_TITLE;
+    return tag == GUMBO_TAG_MI || tag == GUMBO_TAG_MO || tag == GUMBO_TAG_MN || tag == GUMBO_TAG_MS ||
+           tag == GUMBO_TAG_MTEXT || tag == GUMBO_TAG_ANNOTATION_XML;
+}
+
+/* An entry's flags: by tag for HTML elements; SVG/MathML elements are only
+ * scope boundaries (the few above) or nothing. */
+static uint32_t entry_flags(const prescan *ps, size_t i) {
+    if (ps->ns[i] == NS_HTML) return flags_of(ps->stack[i]);
+    return foreign_boundary(ps->stack[i], ps->ns[i]) ? T_SCOPE | T_SPECIAL : 0;
+}
+
+static int entry_counts(const prescan *ps, size_t i) { return !(entry_flags(ps, i) & T_IMPLIED); }
 
 static int is_space(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 
 static int is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-static uint32_t top(const prescan *ps) { return ps->depth ? ps->stack[ps->depth - 1] : GUMBO_TAG_HTML; }
+static uint32_t top(const prescan *ps) { return ps->depth ? ps->stack[ps->depth - 1] : NO_TAG; }
 
 static int top_ns(const prescan *ps) { return ps->depth ? ps->ns[ps->depth - 1] : NS_HTML; }
 
+static uint32_t top_flags(const prescan *ps) { return ps->depth ? entry_flags(ps, ps->depth - 1) : 0; }
+
 static void pop_to(prescan *ps, size_t depth) {
     while (ps->depth > depth)
-        if (counts(ps->stack[--ps->depth])) ps->counted--;
+        if (entry_counts(ps, --ps->depth)) ps->counted--;
 }
 
 static void pop(prescan *ps) { pop_to(ps, ps->depth - 1); }
@@ -148,8 +167,8 @@ static void push(prescan *ps, uint32_t tag, int ns) {
         return;
     }
     ps->ns[ps->depth] = (unsigned char)ns;
-    ps->stack[ps->depth++] = tag;
-    if (counts(tag)) ps->counted++;
+    ps->stack[ps->depth] = tag;
+    if (entry_counts(ps, ps->depth++)) ps->counted++;
 }
 
 /* Searches of the stack are linear in its depth; a flood of end tags that
@@ -169,9 +188,9 @@ static int spend(prescan *ps) {
 static size_t find_open(prescan *ps, uint32_t tag, uint32_t want, uint32_t stop) {
     for (size_t i = ps->depth; i-- > 0;) {
         if (!spend(ps)) return 0;
-        uint32_t t = ps->stack[i];
-        if (t == tag || (flags_of(t) & want)) return i + 1;
-        if (flags_of(t) & stop) return 0;
+        uint32_t f = entry_flags(ps, i);
+        if (ps->stack[i] == tag || (f & want)) return i + 1;
+        if (f & stop) return 0;
     }
     return 0;
 }
@@ -192,7 +211,8 @@ static void close_item(prescan *ps, uint32_t a, uint32_t b) {
             pop_to(ps, i);
             return;
         }
-        if ((flags_of(t) & T_SPECIAL) && t != GUMBO_TAG_ADDRESS && t != GUMBO_TAG_DIV && t != GUMBO_TAG_P) return;
+        if ((entry_flags(ps, i) & T_SPECIAL) && t != GUMBO_TAG_ADDRESS && t != GUMBO_TAG_DIV && t != GUMBO_TAG_P)
+            return;
     }
 }
 
@@ -201,24 +221,18 @@ static void close_item(prescan *ps, uint32_t a, uint32_t b) {
 static size_t table_anchor(prescan *ps, uint32_t tag) {
     int cell = tag == GUMBO_TAG_TD || tag == GUMBO_TAG_TH;
     uint32_t want = T_TSCOPE | (cell || tag == GUMBO_TAG_TR ? T_ROW_ANCHOR : 0);
-    return find_open(ps, cell ? GUMBO_TAG_TR : GUMBO_TAG_HTML, want, 0);
+    return find_open(ps, cell ? GUMBO_TAG_TR : NO_TAG, want, 0);
 }
 
 /* gumbo follows SVG/MathML rules for a start tag while the current node is a
- * foreign element, except in integration points (SVG foreignObject, desc,
- * title; MathML mi, mo, mn, ms, mtext, which keep mglyph and malignmark). */
+ * foreign element, except in integration points (annotation-xml never gets
+ * that far: it ends the model); MathML's mi, mo, ... keep mglyph and
+ * malignmark as MathML. */
 static int foreign_rules(const prescan *ps, uint32_t tag) {
-    uint32_t t = top(ps);
-    switch (top_ns(ps)) {
-    case NS_SVG:
-        return t != GUMBO_TAG_FOREIGNOBJECT && t != GUMBO_TAG_DESC && t != GUMBO_TAG_TITLE;
-    case NS_MATH:
-        if (t != GUMBO_TAG_MI && t != GUMBO_TAG_MO && t != GUMBO_TAG_MN && t != GUMBO_TAG_MS && t != GUMBO_TAG_MTEXT)
-            return 1;
-        return tag == GUMBO_TAG_MGLYPH || tag == GUMBO_TAG_MALIGNMARK;
-    default:
-        return 0;
-    }
+    int ns = top_ns(ps);
+    if (ns == NS_HTML) return 0;
+    if (!foreign_boundary(top(ps), ns)) return 1;
+    return ns == NS_MATH && (tag == GUMBO_TAG_MGLYPH || tag == GUMBO_TAG_MALIGNMARK);
 }
 
 /* In a select (the select or its options on top) gumbo ignores most tags;
@@ -275,7 +289,7 @@ static int start_tag(prescan *ps, uint32_t tag, int self_closing) {
         return 0;
     }
     if (f & T_CLOSES_P) close_open(ps, GUMBO_TAG_P, 0, T_SCOPE);
-    if ((f & T_HEADING) && (flags_of(top(ps)) & T_HEADING)) pop(ps);
+    if ((f & T_HEADING) && (top_flags(ps) & T_HEADING)) pop(ps);
     if (f & T_REOPENS) close_open(ps, tag, 0, T_SCOPE | T_SPECIAL);
     switch (tag) {
     case GUMBO_TAG_LI: close_item(ps, GUMBO_TAG_LI, GUMBO_TAG_LI); break;
@@ -293,7 +307,7 @@ static int start_tag(prescan *ps, uint32_t tag, int self_closing) {
     case GUMBO_TAG_RT:
     case GUMBO_TAG_RTC:
         if (find_open(ps, GUMBO_TAG_RUBY, 0, T_SCOPE))
-            while (flags_of(top(ps)) & T_IMPLIED_END) pop(ps);
+            while (top_flags(ps) & T_IMPLIED_END) pop(ps);
         break;
     case GUMBO_TAG_FORM: /* gumbo ignores a form inside a form */
         if (find_open(ps, GUMBO_TAG_FORM, 0, 0)) return 0;
@@ -319,7 +333,7 @@ static void end_tag(prescan *ps, uint32_t tag) {
     if (tag == GUMBO_TAG_FORM) { /* gumbo removes the form alone; what it holds stays open */
         size_t at = find_open(ps, tag, 0, T_SCOPE);
         if (!at) return;
-        if (counts(tag)) ps->counted--;
+        if (entry_counts(ps, at - 1)) ps->counted--;
         memmove(ps->stack + at - 1, ps->stack + at, (ps->depth - at) * sizeof *ps->stack);
         memmove(ps->ns + at - 1, ps->ns + at, ps->depth - at);
         ps->depth--;

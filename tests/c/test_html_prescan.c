@@ -78,6 +78,11 @@ static void test_hostile_closing(void) {
     CHECK(deep("<svg><foreignObject>", "<div><style></div></style>", 100, "", 10) == 1);
     CHECK(deep("<table><tr><td><svg>", "<g><td>", 100, "", 10) == 1);
     CHECK(deep("<frameset>", "<xmp><frameset>", 100, "", 10) == 1);
+    CHECK(deep("<svg><template><foreignObject>", "<div><tr>", 100, "", 10) == 1); /* no HTML table */
+    CHECK(deep("<svg>", "<td>", 11, "", 10) == 1);              /* SVG elements all count */
+    CHECK(deep("<math><mi>", "<mglyph>", 11, "", 10) == 1);
+    CHECK(deep("<math><mi>", "<mglyph/>", 100, "", 10) == 0);
+    CHECK(deep("<math><annotation-xml>", "<x>", 11, "", 10) == 1);
     CHECK(deep("<div>", "<span>", 398, "</b></b></b>", 400) == 0);
     /* a flood of end tags that each search a deep stack runs out of budget */
     char *spans = build("<div>", "<span>", 398, "");
