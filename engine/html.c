@@ -1,23 +1,22 @@
 /* sis.html: gumbo DOM with lazy node proxies and C-side CSS selectors.
  *
- * A document userdata owns gumbo's tree (in its own arena) and keeps the
- * input string (gumbo points into it) as its user value; every node userdata
- * keeps its document alive through its own user value, so handles never
- * dangle. Input must be UTF-8 (gumbo replaces invalid bytes with U+FFFD);
+ * A document userdata owns gumbo's tree (in an arena, html_arena.c) and
+ * keeps the input string (gumbo points into it) as its user value; every
+ * node userdata keeps its document alive through its own user value, so
+ * handles never dangle. Input must be UTF-8 (gumbo replaces invalid bytes with U+FFFD);
  * transcode before parsing. Hostile input meets three bounds: the size cap,
  * the nesting pre-scan before gumbo runs (html_prescan.c), and a CPU-time
  * budget for gumbo itself. Every walk over the tree here is iterative. */
 #include "sis.h"
 #include "css.h"
+#include "html_arena.h"
 #include "html_prescan.h"
 #include "options.h"
 
 #include <lauxlib.h>
 
-#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define DOCUMENT_MT "sis.html.document"
 #define NODE_MT "sis.html.node"
@@ -26,189 +25,10 @@
 
 enum { DEFAULT_MAX_SIZE = 8 << 20, DEFAULT_MAX_DEPTH = 400, SELECTOR_CACHE_MAX = 256 };
 
-/* gumbo may spend 1 s of CPU plus 1 s per 2 MB of input (10x its usual speed). */
-enum { PARSE_SECONDS_BASE = 1, PARSE_BYTES_PER_SECOND = 2000000 };
-
-/* ---- gumbo's memory ----
- * gumbo allocates from an arena owned by the document: power-of-two blocks
- * (16 B to 4 KiB) carved from 32 KiB chunks and recycled through free lists
- * per size, larger blocks from malloc. Dropping the arena frees the whole
- * tree at once, so gumbo's recursive destroy, which overflows the stack on
- * deep trees, never runs. Every 1024 allocations the arena also checks the
- * thread's CPU clock and jumps out of a parse that is over its budget (or
- * out of memory: gumbo itself would not check). Released chunks wait in a
- * per-state pool for the next document: given back to malloc, they would be
- * trimmed to the OS and faulted in again on every page. */
-
-enum { CHUNK_SIZE = 32 << 10, CLASSES = 9, LARGE = CLASSES, POOL_MAX = 32 /* 1 MiB */ };
-
-typedef union header {
-    size_t cls;     /* size class: block size 16 << cls, or LARGE */
-    void *next;     /* in a free list */
-    char align[16]; /* keeps the blocks 16-byte aligned */
-} header;
-
-typedef struct large {
-    struct large *prev, *next;
-} large;
-
-typedef struct chunk {
-    struct chunk *next;
-    max_align_t data[];
-} chunk;
-
-typedef enum { PARSE_OK, PARSE_TOO_SLOW, PARSE_NO_MEMORY } parse_failure;
-
-typedef struct pool {
-    chunk *spare;
-    size_t count;
-    int closed; /* finalized: chunks go back to malloc */
-} pool;
-
-typedef struct arena {
-    pool *pool;
-    chunk *chunks;
-    char *bump;
-    size_t left;
-    header *free_list[CLASSES];
-    large *larges;
-    size_t bytes; /* taken from malloc (frees not deducted), for the collector */
-    unsigned long calls;
-    struct timespec deadline;
-    jmp_buf *abort; /* set while gumbo parses */
-    parse_failure failure;
-} arena;
-
-static void arena_fail(arena *a, parse_failure why) {
-    a->failure = why;
-    longjmp(*a->abort, 1);
-}
-
-static int past(const struct timespec *deadline) {
-    struct timespec now;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-    return now.tv_sec > deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec > deadline->tv_nsec);
-}
-
-static void *arena_alloc(void *ud, size_t size) {
-    arena *a = ud;
-    if (++a->calls % 1024 == 0 && past(&a->deadline)) arena_fail(a, PARSE_TOO_SLOW);
-    size_t need = size + sizeof(header);
-    header *h;
-    if (need > (size_t)16 << (CLASSES - 1)) {
-        large *l = malloc(sizeof *l + need);
-        if (!l) arena_fail(a, PARSE_NO_MEMORY);
-        l->prev = NULL;
-        l->next = a->larges;
-        if (a->larges) a->larges->prev = l;
-        a->larges = l;
-        a->bytes += need;
-        h = (header *)(l + 1);
-        h->cls = LARGE;
-        return h + 1;
-    }
-    size_t cls = 0;
-    while ((size_t)16 << cls < need) cls++;
-    if ((h = a->free_list[cls])) {
-        a->free_list[cls] = h->next;
-    } else {
-        size_t block = (size_t)16 << cls;
-        if (a->left < block) {
-            chunk *c = a->pool->spare;
-            if (c) {
-                a->pool->spare = c->next;
-                a->pool->count--;
-            } else if (!(c = malloc(sizeof *c + CHUNK_SIZE))) {
-                arena_fail(a, PARSE_NO_MEMORY);
-            }
-            c->next = a->chunks;
-            a->chunks = c;
-            a->bump = (char *)c->data;
-            a->left = CHUNK_SIZE;
-            a->bytes += CHUNK_SIZE;
-        }
-        h = (header *)a->bump;
-        a->bump += block;
-        a->left -= block;
-    }
-    h->cls = cls;
-    return h + 1;
-}
-
-static void arena_free(void *ud, void *p) {
-    if (!p) return;
-    arena *a = ud;
-    header *h = (header *)p - 1;
-    if (h->cls == LARGE) {
-        large *l = (large *)h - 1;
-        if (l->prev) l->prev->next = l->next;
-        else a->larges = l->next;
-        if (l->next) l->next->prev = l->prev;
-        free(l);
-        return;
-    }
-    h->next = a->free_list[h->cls];
-    a->free_list[h->cls] = h;
-}
-
-static void arena_release(arena *a) {
-    for (chunk *c = a->chunks, *next; c; c = next) {
-        next = c->next;
-        if (a->pool->closed || a->pool->count >= POOL_MAX) {
-            free(c);
-        } else {
-            c->next = a->pool->spare;
-            a->pool->spare = c;
-            a->pool->count++;
-        }
-    }
-    for (large *l = a->larges, *next; l; l = next) {
-        next = l->next;
-        free(l);
-    }
-    pool *p = a->pool;
-    memset(a, 0, sizeof *a);
-    a->pool = p;
-}
-
-static int pool_gc(lua_State *L) {
-    pool *p = luaL_checkudata(L, 1, POOL_MT);
-    for (chunk *c = p->spare, *next; c; c = next) {
-        next = c->next;
-        free(c);
-    }
-    p->spare = NULL;
-    p->count = 0;
-    p->closed = 1;
-    return 0;
-}
-
-/* Parses into the arena; NULL (and a->failure) when the budget or memory ran out. */
-static GumboOutput *parse_in(arena *a, const char *s, size_t len) {
-    jmp_buf abort;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a->deadline);
-    a->deadline.tv_sec += PARSE_SECONDS_BASE + (time_t)(len / PARSE_BYTES_PER_SECOND);
-    a->deadline.tv_nsec += (long)(len % PARSE_BYTES_PER_SECOND * (1000000000 / PARSE_BYTES_PER_SECOND));
-    if (a->deadline.tv_nsec >= 1000000000) {
-        a->deadline.tv_sec++;
-        a->deadline.tv_nsec -= 1000000000;
-    }
-    a->abort = &abort;
-    if (setjmp(abort)) return NULL; /* gumbo's partial state is all in the arena */
-    GumboOptions opts = kGumboDefaultOptions;
-    opts.allocator = arena_alloc;
-    opts.deallocator = arena_free;
-    opts.userdata = a;
-    opts.max_errors = 0; /* no need to record parse errors nobody reads */
-    GumboOutput *out = gumbo_parse_with_options(&opts, s, len);
-    a->abort = NULL;
-    return out;
-}
-
 typedef struct document {
     GumboOutput *out; /* NULL once closed */
     size_t size;
-    arena mem;
+    html_arena mem;
 } document;
 
 typedef struct node_ref {
@@ -218,6 +38,11 @@ typedef struct node_ref {
 
 /* ---- documents ---- */
 
+static int pool_gc(lua_State *L) {
+    html_pool_close(luaL_checkudata(L, 1, POOL_MT));
+    return 0;
+}
+
 static document *check_document(lua_State *L, int i) {
     document *d = luaL_checkudata(L, i, DOCUMENT_MT);
     if (!d->out) luaL_error(L, "attempt to use a closed document");
@@ -226,7 +51,7 @@ static document *check_document(lua_State *L, int i) {
 
 static void close_document(lua_State *L, document *d, int i) {
     if (!d->out) return;
-    arena_release(&d->mem);
+    html_arena_release(&d->mem);
     d->out = NULL;
     lua_pushnil(L); /* the input string can go too */
     lua_setiuservalue(L, i, 1);
@@ -718,14 +543,13 @@ static int l_parse(lua_State *L) {
     lua_setiuservalue(L, -2, 1);
     lua_pushvalue(L, lua_upvalueindex(1)); /* the pool outlives the arena */
     lua_setiuservalue(L, -2, 2);
-    d->out = parse_in(&d->mem, s, len);
+    d->out = html_arena_parse(&d->mem, s, len);
     if (!d->out) {
-        parse_failure why = d->mem.failure;
-        arena_release(&d->mem);
+        html_parse_failure why = d->mem.failure;
+        html_arena_release(&d->mem);
         luaL_pushfail(L);
-        if (why == PARSE_TOO_SLOW)
-            lua_pushfstring(L, "html: parse over its CPU time budget (%I ms)",
-                            (lua_Integer)(PARSE_SECONDS_BASE * 1000 + len / (PARSE_BYTES_PER_SECOND / 1000)));
+        if (why == HTML_PARSE_TOO_SLOW)
+            lua_pushfstring(L, "html: parse over its CPU time budget (%I ms)", (lua_Integer)html_parse_budget_ms(len));
         else
             lua_pushliteral(L, "html: out of memory");
         return 2;
@@ -795,7 +619,7 @@ int luaopen_sis_html(lua_State *L) {
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
     luaL_newlibtable(L, module_functions);
-    pool *p = lua_newuserdatauv(L, sizeof *p, 0); /* the chunk pool, shared by parse */
+    html_pool *p = lua_newuserdatauv(L, sizeof *p, 0); /* the chunk pool, shared by parse */
     memset(p, 0, sizeof *p);
     luaL_newmetatable(L, POOL_MT);
     lua_pushcfunction(L, pool_gc);
