@@ -3,10 +3,11 @@
  * A document userdata owns gumbo's tree (in an arena, html_arena.c) and
  * keeps the input string (gumbo points into it) as its user value; every
  * node userdata keeps its document alive through its own user value, so
- * handles never dangle. Input must be UTF-8 (gumbo replaces invalid bytes with U+FFFD);
- * transcode before parsing. Hostile input meets three bounds: the size cap,
- * the nesting pre-scan before gumbo runs (html_prescan.c), and a CPU-time
- * budget for gumbo itself. Every walk over the tree here is iterative. */
+ * handles never dangle. Input must be UTF-8 (gumbo replaces invalid bytes
+ * with U+FFFD): transcode before parsing. Hostile input meets three bounds:
+ * the size cap, the nesting pre-scan before gumbo runs (html_prescan.c) and
+ * a CPU-time budget for gumbo itself. Every walk over the tree here is
+ * iterative. */
 #include "sis.h"
 #include "css.h"
 #include "html_arena.h"
