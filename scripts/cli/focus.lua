@@ -2,7 +2,7 @@
 local focus = require "focus.service"
 local json = require "sis.json"
 
-local USAGE = [[
+local USAGE = [==[
 usage: sis focus --url URL --user NAME [options] ENDPOINT [ARGS...]
 
 Logs in to Focus, prints the endpoint's answer as JSON, logs out.
@@ -28,7 +28,7 @@ endpoints:
 examples:
   SIS_FOCUS_PASSWORD=... sis focus --url https://focus.example.org/ --user jdoe portal
   sis focus --url https://focus.example.org/ --user jdoe calendar 2017 2
-]]
+]==]
 
 local function die(msg, code)
   io.stderr:write("sis focus: ", msg, "\n")
@@ -121,10 +121,10 @@ if (opts.year == nil) ~= (opts.mp == nil) then die("--year and --mp go together"
 local endpoint, args = endpoint_of(words)
 local timeout = opts.timeout and int_arg(opts.timeout, "--timeout") or 30
 
-local state, status, msg = focus.login {
+local state, login_status, msg = focus.login {
   base_url = opts.url, username = opts.user, password = read_password(), timeout = timeout,
 }
-if not state then die(string.format("login failed (%d): %s", status, msg), 1) end
+if not state then die(string.format("login failed (%d): %s", login_status, msg), 1) end
 
 local progress
 if is_tty(2) then
@@ -134,14 +134,12 @@ if is_tty(2) then
   end
 end
 
-local body
+local status, body = 200, nil
 if opts.year then
   status, body = focus.call(state, "set_marking_period",
     { year = int_arg(opts.year, "--year"), mp_id = int_arg(opts.mp, "--mp") })
 end
-if status == nil or status == 200 then
-  status, body = focus.call(state, endpoint, args, { on_progress = progress })
-end
+if status == 200 then status, body = focus.call(state, endpoint, args, { on_progress = progress }) end
 focus.logout(state)
 if status ~= 200 then die(string.format("%d: %s", status, body.error or json.encode(body)), 1) end
 io.write(json.encode(body, { pretty = true }), "\n")
