@@ -15,6 +15,7 @@
  *   lose data; transcode first). Cycles are reported as cycles, with the path.
  * Both directions are iterative or depth-bounded, never unbounded recursion. */
 #include "json.h"
+#include "options.h"
 #include "sis.h"
 #include "text.h"
 
@@ -143,7 +144,8 @@ static const unsigned char *parse_escape(decoder *d, const unsigned char *p, lua
         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
         p += 6;
     }
-    sis_utf8_encode(cp, b);
+    if (cp == 0) luaL_addchar(b, '\0'); /* sis_utf8_encode writes U+FFFD for NUL (HTML rule) */
+    else sis_utf8_encode(cp, b);
     return p;
 }
 
@@ -567,7 +569,7 @@ static void encode_object(lua_State *L, encoder *e, int idx, lua_Integer count) 
     if (!(e->flags & SIS_JSON_UNSORTED)) {
         /* Key pointers stay valid: the keys are anchored by the table. The
          * values go on the stack when it has room, else are fetched again. */
-        int on_stack = lua_checkstack(L, (int)(count < 100000 ? count : 100000) + 4) && count < 100000;
+        int on_stack = count < 100000 && lua_checkstack(L, (int)count + 4);
         keyref *keys = lua_newuserdatauv(L, (size_t)count * sizeof *keys, 0);
         int base = lua_gettop(L);
         lua_Integer n = 0;
@@ -610,7 +612,8 @@ static void encode_object(lua_State *L, encoder *e, int idx, lua_Integer count) 
 
 static void encode_table(lua_State *L, encoder *e, int idx) {
     for (int i = 1; i <= e->depth; i++)
-        if (lua_rawequal(L, e->path[i].table, idx)) encode_error(L, e, "cannot encode a cycle (a table contains itself)");
+        if (lua_rawequal(L, e->path[i].table, idx))
+            encode_error(L, e, "cannot encode a cycle (a table contains itself)");
     if (e->depth == SIS_JSON_MAX_DEPTH)
         encode_error(L, e, lua_pushfstring(L, "nesting deeper than %d", SIS_JSON_MAX_DEPTH));
     luaL_checkstack(L, 6, "json.encode");
@@ -660,16 +663,10 @@ static void encode_value(lua_State *L, encoder *e, int idx) {
         encode_string(L, e, s, n);
         break;
     }
-    case LUA_TLIGHTUSERDATA:
-        if (lua_touserdata(L, idx) == NULL) {
-            ADD_LITERAL(L, e, "null");
-            break;
-        }
-        /* fall through */
+    case LUA_TTABLE: encode_table(L, e, idx); break;
     default:
-        if (lua_type(L, idx) != LUA_TTABLE)
-            encode_error(L, e, lua_pushfstring(L, "cannot encode a %s", luaL_typename(L, idx)));
-        encode_table(L, e, idx);
+        if (lua_islightuserdata(L, idx) && lua_touserdata(L, idx) == NULL) ADD_LITERAL(L, e, "null");
+        else encode_error(L, e, lua_pushfstring(L, "cannot encode a %s", luaL_typename(L, idx)));
     }
 }
 
@@ -700,45 +697,12 @@ void sis_json_encode(lua_State *L, int idx, int flags) {
 
 /* ------------------------------------------------------------- Lua binding */
 
-/* Raises on an option not in names (a programmer error, like a typo). */
-static void check_options(lua_State *L, int idx, const char *const names[]) {
-    if (lua_isnoneornil(L, idx)) return;
-    luaL_checktype(L, idx, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        lua_pop(L, 1);
-        int known = 0;
-        if (lua_type(L, -1) == LUA_TSTRING)
-            for (int i = 0; names[i] && !known; i++) known = strcmp(lua_tostring(L, -1), names[i]) == 0;
-        if (!known) luaL_argerror(L, idx, lua_pushfstring(L, "unknown option '%s'", luaL_tolstring(L, -1, NULL)));
-    }
-}
-
-static int opt_flag(lua_State *L, int idx, const char *name, int dflt) {
-    if (lua_isnoneornil(L, idx)) return dflt;
-    int t = lua_getfield(L, idx, name);
-    int v = t == LUA_TNIL ? dflt : lua_toboolean(L, -1);
-    if (t != LUA_TNIL && t != LUA_TBOOLEAN)
-        luaL_argerror(L, idx, lua_pushfstring(L, "option '%s' must be a boolean", name));
-    lua_pop(L, 1);
-    return v;
-}
-
 static int l_decode(lua_State *L) {
     static const char *const names[] = {"max_depth", NULL};
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
-    check_options(L, 2, names);
-    lua_Integer max_depth = SIS_JSON_MAX_DEPTH;
-    if (lua_istable(L, 2)) {
-        if (lua_getfield(L, 2, "max_depth") != LUA_TNIL) {
-            int isint;
-            max_depth = lua_tointegerx(L, -1, &isint);
-            if (!isint || max_depth < 1 || max_depth > 1000000)
-                luaL_argerror(L, 2, "max_depth must be an integer in 1..1000000");
-        }
-        lua_pop(L, 1);
-    }
+    sis_check_options(L, 2, names);
+    lua_Integer max_depth = sis_opt_integer(L, 2, "max_depth", SIS_JSON_MAX_DEPTH, 1, 1000000);
     if (sis_json_decode(L, s, n, (int)max_depth)) return 1;
     luaL_pushfail(L);
     lua_insert(L, -2);
@@ -748,9 +712,9 @@ static int l_decode(lua_State *L) {
 static int l_encode(lua_State *L) {
     static const char *const names[] = {"pretty", "sort_keys", NULL};
     luaL_checkany(L, 1);
-    check_options(L, 2, names);
-    int flags = (opt_flag(L, 2, "pretty", 0) ? SIS_JSON_PRETTY : 0) |
-                (opt_flag(L, 2, "sort_keys", 1) ? 0 : SIS_JSON_UNSORTED);
+    sis_check_options(L, 2, names);
+    int flags = (sis_opt_boolean(L, 2, "pretty", 0) ? SIS_JSON_PRETTY : 0) |
+                (sis_opt_boolean(L, 2, "sort_keys", 1) ? 0 : SIS_JSON_UNSORTED);
     sis_json_encode(L, 1, flags);
     return 1;
 }

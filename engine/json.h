@@ -13,7 +13,9 @@ enum {
 
 #define SIS_JSON_MAX_DEPTH 512
 
-/* Pushes the JSON text of the value at idx. Raises a Lua error on values
+/* Pushes the JSON text of the value at idx (it pushes a string rather than
+ * filling a luaL_Buffer because walking tables needs the stack, which a
+ * luaL_Buffer forbids between its calls). Raises a Lua error on values
  * json.encode refuses (functions, NaN/Inf, mixed or sparse tables, cycles,
  * nesting deeper than SIS_JSON_MAX_DEPTH, invalid UTF-8). [-0, +1, e] */
 void sis_json_encode(lua_State *L, int idx, int flags);

@@ -1,0 +1,509 @@
+-- sis.http against the local fake upstream tests/servers/http_test_server.py
+local t = require "testlib"
+local http = require "sis.http"
+local json = require "sis.json"
+
+local SERVER = "python3 " .. t.root .. "/tests/servers/http_test_server.py"
+local srv = t.server(SERVER)
+local base = srv.url
+
+local function echo(res)
+  t.ok(res, "no response")
+  t.eq(res.status, 200)
+  return json.decode(res.body)
+end
+
+-- fn(dir) with a fresh directory; then, whatever happens, the process-wide
+-- record/replay mode goes back to live and the directory goes away
+local function with_cassette(fn)
+  local dir = t.tmpdir()
+  local ok, err = pcall(fn, dir)
+  http.live()
+  os.execute("rm -rf " .. dir)
+  if not ok then error(err, 0) end
+end
+
+local function slurp(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+local function files_in(dir)
+  local p = io.popen("ls " .. dir)
+  local names = {}
+  for name in p:lines() do names[#names + 1] = name end
+  p:close()
+  return names
+end
+
+t.test("a response has status, lower-case headers, body, final url and elapsed", function()
+  local s = http.session()
+  local res = s:get(base .. "/multi-header")
+  t.eq(res.status, 200)
+  t.eq(res.body, "multi")
+  t.eq(res.url, base .. "/multi-header")
+  t.eq(math.type(res.elapsed), "float")
+  t.ok(res.elapsed >= 0 and res.elapsed < 10)
+  t.eq(res.headers["content-type"], "text/plain; charset=utf-8")
+  t.eq(res.headers["x-multi"], "a, b")
+  t.eq(res.headers["set-cookie"], { "m1=1; Path=/", "m2=2; Path=/" })
+  s:close()
+end)
+
+t.test("query and form values are RFC 3986 encoded", function()
+  local s = http.session()
+  local tricky = "a&b=c+d%e f\u{e9}"
+  local want = "a%26b%3Dc%2Bd%25e%20f%C3%A9"
+  t.eq(http.encode_query({ q = tricky }), "q=" .. want)
+  t.eq(http.encode_query({ b = 2, a = true, ["k y"] = 1.5 }), "a=true&b=2&k%20y=1.5")
+  t.eq(http.encode_query({ { "z", "1" }, { "a", "2" }, { "z", "3" } }), "z=1&a=2&z=3")
+  t.eq(http.encode_query({}), "")
+
+  local got = echo(s:get(base .. "/echo", { query = { q = tricky, n = 7 } }))
+  t.eq(got.query, "n=7&q=" .. want)
+  t.eq(got.method, "GET")
+  -- appended with & to an existing query, before a fragment
+  t.eq(echo(s:get(base .. "/echo?x=1#frag", { query = { { "y", "2" } } })).query, "x=1&y=2")
+
+  got = echo(s:post(base .. "/echo", { form = { user = "jo", note = tricky } }))
+  t.eq(got.method, "POST")
+  t.eq(got.body, "note=" .. want .. "&user=jo")
+  t.eq(got.headers["content-type"], "application/x-www-form-urlencoded")
+  s:close()
+end)
+
+t.test("raw bodies, methods and custom headers", function()
+  local s = http.session({ headers = { ["X-Session"] = "s", ["X-Both"] = "session" } })
+  local got = echo(s:request({
+    url = base .. "/echo", method = "PUT", body = "<x/>",
+    headers = { ["Content-Type"] = "application/xml", ["x-both"] = "request", ["X-Num"] = 42 },
+  }))
+  t.eq(got.method, "PUT")
+  t.eq(got.body, "<x/>")
+  t.eq(got.headers["content-type"], "application/xml")
+  t.eq(got.headers["x-session"], "s")
+  t.eq(got.headers["x-both"], "request") -- the request's header wins, sent once
+  t.eq(got.headers["x-num"], "42")
+  t.eq(got.headers["user-agent"], "sis/" .. require("sis").version)
+  t.eq(got.headers["expect"], nil)
+
+  got = echo(s:request({ url = base .. "/echo", method = "DELETE" }))
+  t.eq(got.method, "DELETE")
+  local head = s:request({ url = base .. "/echo", method = "HEAD" })
+  t.eq(head.status, 200)
+  t.eq(head.body, "")
+  -- the reused handle is back to a plain GET
+  got = echo(s:get(base .. "/echo"))
+  t.eq({ got.method, got.body }, { "GET", "" })
+
+  local ua = http.session({ user_agent = "probe/1" })
+  t.eq(echo(ua:get(base .. "/echo")).headers["user-agent"], "probe/1")
+  ua:close()
+  s:close()
+end)
+
+t.test("json bodies go through sis.json", function()
+  local s = http.session()
+  local value = { name = "é", n = 3, list = { 1, 2.5 } }
+  local got = echo(s:post(base .. "/echo", { json = value }))
+  t.eq(got.method, "POST")
+  t.eq(got.headers["content-type"], "application/json")
+  t.eq(got.body, '{"list":[1,2.5],"n":3,"name":"é"}')
+  t.eq(json.decode(got.body), value)
+  got = echo(s:request({ url = base .. "/echo", method = "PUT", json = json.array(),
+                         headers = { ["content-type"] = "application/vnd.x+json" } }))
+  t.eq({ got.method, got.body, got.headers["content-type"] }, { "PUT", "[]", "application/vnd.x+json" })
+  t.raises(function() s:post(base .. "/echo", { json = { f = print } }) end, "function")
+  s:close()
+end)
+
+t.test("gzip bodies are decoded", function()
+  local s = http.session()
+  local res = s:get(base .. "/gzip")
+  t.eq(res.body, string.rep("compressed hello ", 100))
+  t.eq(res.headers["content-encoding"], "gzip")
+  s:close()
+end)
+
+t.test("cookies are kept across requests and listed", function()
+  local s = http.session()
+  t.eq(s:get(base .. "/needs-cookie?name=sid").status, 401)
+  s:get(base .. "/set-cookie?sid=abc123&lang=fr")
+  t.eq(s:cookie("sid"), "abc123")
+  t.eq(s:cookie("missing"), nil)
+  local res = s:get(base .. "/needs-cookie?name=sid")
+  t.eq(res.status, 200)
+  t.eq(res.body, "abc123")
+  local byname = {}
+  for _, c in ipairs(s:cookies()) do byname[c.name] = c end
+  t.eq(byname.sid, { name = "sid", value = "abc123", domain = "127.0.0.1", path = "/",
+                     secure = false, expires = 0, http_only = false })
+  t.eq(byname.lang.value, "fr")
+  s:clear_cookies()
+  t.eq(s:cookies(), {})
+  t.eq(s:get(base .. "/needs-cookie?name=sid").status, 401)
+  s:close()
+end)
+
+t.test("export_cookies / import_cookies carry a jar to a new session", function()
+  local s = http.session()
+  s:get(base .. "/set-cookie?sid=carried")
+  local jar = s:export_cookies()
+  t.match(jar, "^127%.0%.0%.1\tFALSE\t/\tFALSE\t0\tsid\tcarried\n$")
+  s:close()
+  local fresh = http.session()
+  fresh:import_cookies("# a comment\n\n" .. jar)
+  t.eq(fresh:cookie("sid"), "carried")
+  t.eq(fresh:get(base .. "/needs-cookie?name=sid").body, "carried")
+  fresh:import_cookies("Set-Cookie: extra=1; domain=127.0.0.1; path=/")
+  t.eq(fresh:cookie("extra"), "1")
+  fresh:close()
+end)
+
+t.test("20 concurrent requests share the session's cookie jar", function()
+  local s = http.session({ per_host = 20 })
+  s:post(base .. "/redirect?to=/echo&cookie=sid=login-42", { form = { user = "jo" } })
+  t.eq(s:cookie("sid"), "login-42")
+  local reqs, setters = {}, {}
+  for i = 1, 20 do
+    reqs[i] = { url = base .. "/needs-cookie?name=sid" }
+    setters[i] = { url = base .. "/set-cookie?c" .. i .. "=v" .. i }
+  end
+  local results = s:request_all(reqs)
+  t.eq(#results, 20)
+  for i = 1, 20 do
+    t.eq(results[i].status, 200, "request " .. i)
+    t.eq(results[i].body, "login-42")
+  end
+  -- cookies set by concurrent responses all land in the one jar
+  results = s:request_all(setters)
+  for i = 1, 20 do
+    t.eq(results[i].status, 200)
+    t.eq(s:cookie("c" .. i), "v" .. i)
+  end
+  t.eq(#s:cookies(), 21)
+  s:close()
+end)
+
+t.test("request_all keeps request order and reports failures in place", function()
+  local s = http.session()
+  local done = {}
+  local results = s:request_all({
+    { url = base .. "/slow?ms=150" },
+    { url = base .. "/status/500" },
+    { url = base .. "/slow?ms=500", timeout = 0.1 },
+    { url = base .. "/echo?i=4" },
+  }, { on_progress = function(n, total) done[#done + 1] = n .. "/" .. total end })
+  t.eq(results[1].body, "slow")
+  t.eq(results[2].status, 500)
+  t.eq(results[3].kind, "timeout")
+  t.match(results[3].error, "^timeout: .+ %(" .. base:gsub("%p", "%%%0") .. "/slow%)$")
+  t.eq(echo(results[4]).query, "i=4")
+  t.eq(done, { "1/4", "2/4", "3/4", "4/4" })
+  t.eq(s:request_all({}), {})
+  s:close()
+end)
+
+t.test("an error in on_progress propagates and leaves the session usable", function()
+  local s = http.session()
+  local reqs = { { url = base .. "/echo" }, { url = base .. "/slow?ms=200" } }
+  t.raises(function()
+    s:request_all(reqs, { on_progress = function() error("progress kaput") end })
+  end, "progress kaput")
+  t.raises(function()
+    s:request_all(reqs, { on_progress = function() s:get(base .. "/echo") end })
+  end, "busy")
+  t.raises(function()
+    s:request_all(reqs, { on_progress = function() s:close() end })
+  end, "while its requests run")
+  t.eq(s:get(base .. "/echo").status, 200)
+  s:close()
+end)
+
+t.test("per_host caps the connections to one host", function()
+  local s = http.session({ per_host = 3 })
+  s:get(base .. "/count/reset")
+  local reqs = {}
+  for i = 1, 12 do reqs[i] = { url = base .. "/count?ms=100" } end
+  for _, res in ipairs(s:request_all(reqs)) do t.eq(res.status, 200) end
+  t.eq(json.decode(s:get(base .. "/count/max").body).max, 3)
+  s:close()
+end)
+
+t.test("requests queued behind the per_host cap do not time out while they wait", function()
+  local s = http.session({ per_host = 1, timeout = 0.8 })
+  local results = s:request_all({
+    { url = base .. "/slow?ms=300" }, { url = base .. "/slow?ms=300" }, { url = base .. "/slow?ms=300" },
+  })
+  for i = 1, 3 do t.eq(results[i].status, 200, "request " .. i) end
+  s:close()
+end)
+
+t.test("redirects are followed, or not, and capped", function()
+  local s = http.session()
+  local res = s:get(base .. "/redirect?to=/echo%3Fafter%3D1&cookie=hop=1")
+  t.eq(res.url, base .. "/echo?after=1")
+  t.eq(echo(res).query, "after=1")
+  t.eq(res.headers.location, nil) -- headers of the final response only
+  t.eq(s:cookie("hop"), "1")      -- a cookie set by the redirect itself is kept
+  -- a POST answered by a 302 continues as a GET
+  t.eq(echo(s:post(base .. "/redirect?to=/echo", { body = "x" })).method, "GET")
+
+  res = s:get(base .. "/redirect?to=/echo", { redirects = false })
+  t.eq(res.status, 302)
+  t.eq(res.headers.location, "/echo")
+  local nofollow = http.session({ redirects = false })
+  t.eq(nofollow:get(base .. "/redirect?to=/echo").status, 302)
+  nofollow:close()
+
+  local _, err, kind = s:get(base .. "/redirect-loop")
+  t.eq(kind, "redirects")
+  t.match(err, "^redirects: ")
+  s:close()
+end)
+
+t.test("HTTP errors are responses; network failures are nil, err, kind", function()
+  local s = http.session({ timeout = 0.2 })
+  local res = s:get(base .. "/status/500")
+  t.eq(res.status, 500)
+  t.eq(res.body, "status 500")
+  t.eq(s:get(base .. "/status/404").status, 404)
+
+  local v, err, kind = s:get(base .. "/slow?ms=1000&secret=1")
+  t.eq(v, nil)
+  t.eq(kind, "timeout")
+  t.match(err, "^timeout: .+ %(" .. base:gsub("%p", "%%%0") .. "/slow%)$") -- no query in errors
+
+  v, err, kind = s:get("http://127.0.0.1:1/x?y=1")
+  t.eq(v, nil)
+  t.eq(kind, "connect")
+  t.match(err, "^connect: .+ %(http://127%.0%.0%.1:1/x%)$")
+
+  v, err, kind = s:get("http://no-such-host.invalid/")
+  t.eq(v, nil)
+  t.eq(kind, "resolve")
+
+  t.eq(select(3, s:get("ftp://127.0.0.1/")), "protocol")
+  s:close()
+end)
+
+t.test("bodies over max_body fail with too_large", function()
+  local s = http.session({ max_body = 1000 })
+  t.eq(#s:get(base .. "/big?bytes=1000").body, 1000)
+  local _, err, kind = s:get(base .. "/big?bytes=1001") -- refused on Content-Length
+  t.eq(kind, "too_large")
+  t.match(err, "^too_large: response body over 1000 bytes %(")
+  _, _, kind = s:get(base .. "/big?bytes=5000000&chunked=1") -- no length: cut while reading
+  t.eq(kind, "too_large")
+  t.eq(#s:get(base .. "/big?bytes=5000&chunked=1", { max_body = 5000 }).body, 5000)
+  t.eq(s:get(base .. "/echo").status, 200) -- the session goes on
+  s:close()
+end)
+
+t.test("TLS certificates are verified unless verify = false", function()
+  local tls = t.server(SERVER .. " --tls " .. t.root .. "/tests/servers/tls_test_cert.pem")
+  local url = "https://127.0.0.1:" .. tls.port .. "/echo"
+  local s = http.session()
+  local v, err, kind = s:get(url)
+  t.eq(v, nil)
+  t.eq(kind, "tls")
+  t.match(err, "^tls: ")
+  s:close()
+  local insecure = http.session({ verify = false })
+  t.eq(echo(insecure:get(url)).path, "/echo")
+  insecure:close()
+  tls.stop()
+end)
+
+t.test("record, then replay with the server stopped", function()
+  local up = t.server(SERVER)
+  with_cassette(function(tmp)
+    local dir = tmp .. "/cassette" -- created by http.record
+    local live = {}
+    t.eq(http.record(dir), true)
+    local s = http.session()
+    local login = s:post(up.url .. "/redirect?to=/set-cookie%3Fsid%3Drec-1",
+                         { form = { user = "jo", password = "hunter2-secret" } })
+    live.login = { login.status, login.body, login.url }
+    live.echo = s:get(up.url .. "/echo", { query = { page = 1 } }).body
+    live.again = s:get(up.url .. "/echo", { query = { page = 2 } }).body
+    live.err = select(2, s:get(up.url .. "/slow?ms=500", { timeout = 0.05 }))
+    local all = s:request_all({ { url = up.url .. "/status/500" }, { url = up.url .. "/multi-header" } })
+    live.all = { all[1].status, all[1].body, all[2].headers }
+    live.jar = s:export_cookies()
+    s:close()
+    http.live()
+    up.stop()
+
+    -- the cassette: numbered entries, and no password or cookie header on disk
+    local names = files_in(dir)
+    t.eq(#names, 12)
+    t.eq(names[1], "0001.body")
+    t.eq(names[2], "0001.json")
+    local meta = json.decode(slurp(dir .. "/0001.json"))
+    t.eq(meta.method, "POST")
+    t.eq(meta.url, up.url .. "/redirect?to=/set-cookie%3Fsid%3Drec-1")
+    t.match(meta.body_sha1, "^%x+$")
+    t.eq(#meta.body_sha1, 40)
+    t.eq(meta.final_url, up.url .. "/set-cookie?sid=rec-1")
+    t.eq(meta.set_cookies, { { up.url .. "/set-cookie?sid=rec-1", "sid=rec-1; Path=/" } })
+    t.eq(slurp(dir .. "/0001.body"), "sid=rec-1\n")
+    local p = io.popen("cat " .. dir .. "/*")
+    local all_text = p:read("a")
+    p:close()
+    t.ok(not all_text:find("hunter2", 1, true), "a password landed on disk")
+    t.ok(not all_text:lower():find("cookie:", 1, true), "a Cookie header landed on disk")
+
+    t.eq(http.replay(dir), true)
+    s = http.session()
+    -- any password matches: bodies are keyed on their redacted form
+    login = s:post(up.url .. "/redirect?to=/set-cookie%3Fsid%3Drec-1",
+                   { form = { user = "jo", password = "another" } })
+    t.eq({ login.status, login.body, login.url }, live.login)
+    t.eq(s:cookie("sid"), "rec-1")
+    t.eq(s:get(up.url .. "/echo", { query = { page = 1 } }).body, live.echo)
+    t.eq(s:get(up.url .. "/echo", { query = { page = 2 } }).body, live.again)
+    t.eq(select(2, s:get(up.url .. "/slow?ms=500", { timeout = 0.05 })), live.err)
+    all = s:request_all({
+      { url = up.url .. "/status/500" }, { url = up.url .. "/multi-header" }, { url = up.url .. "/unknown" },
+    })
+    t.eq({ all[1].status, all[1].body, all[2].headers }, live.all)
+    t.eq(all[3].kind, "replay_miss")
+    t.match(all[3].error, "^replay_miss: GET .+/unknown is not in the cassette")
+    local v, err, kind = s:get(up.url .. "/echo?never=1")
+    t.eq(v, nil)
+    t.eq(kind, "replay_miss")
+    t.match(err, "^replay_miss: ")
+    t.eq(s:export_cookies(), live.jar)
+    s:close()
+  end)
+  -- back to live: the stopped server is unreachable again
+  t.eq(select(3, http.session():get(up.url .. "/echo")), "connect")
+end)
+
+t.test("identical requests replay in recorded order, then repeat the last", function()
+  with_cassette(function(dir)
+    local s = http.session()
+    http.record(dir)
+    s:get(base .. "/set-cookie?n=1")
+    s:get(base .. "/status/500")
+    s:get(base .. "/set-cookie?n=1")
+    write(dir .. "/0003.body", "second") -- make the two answers to the same request differ
+    http.replay(dir)
+    t.eq(s:get(base .. "/set-cookie?n=1").body, "n=1\n")
+    t.eq(s:get(base .. "/set-cookie?n=1").body, "second")
+    t.eq(s:get(base .. "/set-cookie?n=1").body, "second")
+    local all = s:request_all({ { url = base .. "/status/500" }, { url = base .. "/status/500" } })
+    t.eq({ all[1].status, all[2].status }, { 500, 500 })
+    s:close()
+  end)
+end)
+
+t.test("replay keeps header bytes that are not UTF-8", function()
+  with_cassette(function(dir)
+    local s = http.session()
+    http.record(dir)
+    t.eq(s:get(base .. "/latin1-header").headers["x-name"], "caf\xe9")
+    http.replay(dir)
+    t.eq(s:get(base .. "/latin1-header").headers["x-name"], "caf\xe9")
+    s:close()
+  end)
+end)
+
+t.test("SIS_HTTP_REPLAY replays a cassette for a whole process", function()
+  with_cassette(function(dir)
+    http.record(dir)
+    http.session():get(base .. "/echo?from=env")
+    http.live()
+    local script = dir .. "/replay.lua"
+    write(script, string.format([[
+      local s = require("sis.http").session()
+      local res = s:get(%q)
+      print(res.status, select(3, s:get(%q)))
+    ]], base .. "/echo?from=env", base .. "/echo?other"))
+    local code, out, err = t.exec(string.format("SIS_HTTP_REPLAY=%s %s run %s", dir, t.sis, script))
+    t.eq(err, "")
+    t.eq(code, 0)
+    t.eq(out, "200\treplay_miss\n")
+    code, _, err = t.exec(string.format("SIS_HTTP_REPLAY=%s SIS_HTTP_RECORD=%s %s run %s", dir, dir, t.sis, script))
+    t.eq(code, 1)
+    t.match(err, "set only one of SIS_HTTP_RECORD and SIS_HTTP_REPLAY")
+    code, _, err = t.exec(string.format("%s --replay %s/missing run %s", t.sis, dir, script))
+    t.eq(code, 1)
+    t.match(err, "cannot replay .*/missing")
+  end)
+end)
+
+t.test("record and replay refuse unusable directories and cassettes", function()
+  with_cassette(function(dir)
+    t.fails("cannot replay", http.replay(dir .. "/missing"))
+    write(dir .. "/file", "")
+    t.fails("cannot record to", http.record(dir .. "/file/sub"))
+    local bad = dir .. "/bad"
+    os.execute("mkdir " .. bad)
+    write(bad .. "/0001.json", "{not json")
+    t.fails("bad cassette entry .*0001%.json", http.replay(bad))
+    write(bad .. "/0001.json", '{"method": "GET"}')
+    t.fails("field 'url' is missing", http.replay(bad))
+    -- a failed switch keeps the mode: still live
+    t.eq(http.session():get(base .. "/echo").status, 200)
+  end)
+end)
+
+t.test("a closed session raises; close is idempotent", function()
+  local s = http.session()
+  t.match(tostring(s), "^sis%.http%.session %(0x")
+  s:close()
+  s:close()
+  t.eq(tostring(s), "sis.http.session (closed)")
+  t.raises(function() s:get(base .. "/echo") end, "attempt to use a closed sis.http.session", true)
+  t.raises(function() s:cookies() end, "closed")
+  do
+    local scoped <close> = http.session()
+    t.eq(scoped:get(base .. "/echo").status, 200)
+    s = scoped
+  end
+  t.raises(function() s:request_all({}) end, "closed")
+end)
+
+t.test("bad arguments raise", function()
+  local s = http.session()
+  t.raises(function() http.session({ bogus = 1 }) end, "unknown field 'bogus'")
+  t.raises(function() http.session({ timeout = "5" }) end, "'timeout' must be a number of seconds")
+  t.raises(function() http.session({ timeout = 0 }) end, "'timeout'")
+  t.raises(function() http.session({ per_host = 0 }) end, "'per_host' must be a positive integer")
+  t.raises(function() http.session({ verify = "no" }) end, "'verify' must be a boolean")
+  t.raises(function() http.session("x") end, "table expected")
+  t.raises(function() s:request({}) end, "'url' %(a string%) is required")
+  t.raises(function() s:request("http://x/") end, "table expected")
+  t.raises(function() s:request({ url = base, bogus = true }) end, "unknown field 'bogus'")
+  t.raises(function() s:request({ url = base, form = {}, body = "x" }) end, "only one of form, json and body")
+  t.raises(function() s:request({ url = base, body = 3 }) end, "'body' must be a string")
+  t.raises(function() s:request({ url = base, query = "a=1" }) end, "'query' must be a table")
+  t.raises(function() s:request({ url = base, query = { a = {} } }) end, "query value of type table")
+  t.raises(function() s:request({ url = base, query = { [1.5] = 1 } }) end, "keys must be strings")
+  t.raises(function() s:request({ url = base, headers = { ["X-A"] = "1\r\nX-B: 2" } }) end, "invalid header")
+  t.raises(function() s:request({ url = base, headers = { ["Bad Name"] = "1" } }) end, "invalid header")
+  t.raises(function() s:request({ url = base, method = "GET /x" }) end, "invalid method")
+  t.raises(function() s:request({ url = base, max_body = -1 }) end, "'max_body'")
+  t.raises(function() s:get(base, { url = base }) end, "url and method are given by the call")
+  t.raises(function() s:get() end, "string expected")
+  t.raises(function() s:request_all({ "x" }) end, "request 1 is not a table")
+  t.raises(function() s:request_all({ { url = base }, { nope = 1 } }) end, "request 2: unknown field 'nope'")
+  t.raises(function() s:request_all({}, { on_progress = 1 }) end, "'on_progress' must be a function")
+  t.raises(function() s:request_all({}, { bogus = 1 }) end, "unknown field 'bogus'")
+  t.raises(function() s:cookie() end, "string expected")
+  t.raises(function() http.encode_query("a") end, "table expected")
+  t.raises(function() s.get({}, base) end, "sis.http.session expected")
+  -- the session still works after all of that
+  t.eq(s:get(base .. "/echo").status, 200)
+  s:close()
+end)
