@@ -78,10 +78,12 @@ local function classify(res)
   end
   if status == 404 then return nil, "focus: page not found", "not_found" end
   if status ~= 200 then
-    return nil, string.format("focus: upstream answered HTTP %d (%s)", status,
-      (res.url or ""):gsub("%?.*", "")), "upstream"
+    local where = (res.url or ""):gsub("%?.*", "")
+    return nil, string.format("focus: upstream answered HTTP %d (%s)", status, where), "upstream"
   end
-  if res.body:find("^%s*<") then
+  -- Full pages carry the side selects; only other pages (login page, popups,
+  -- Focus's error page) need the parsers' closer look.
+  if res.body:find("^%s*<") and not res.body:find('name="side_syear"', 1, true) then
     local kind = pages.kind(res.body)
     if kind == "login" then return nil, "focus: session expired", "expired" end
     if kind == "not_found" then return nil, "focus: page not found", "not_found" end
@@ -217,12 +219,6 @@ function client.switch(c, year, mp, path)
   return res, err, kind
 end
 
--- The student id of the final-grades page: `"student_id":"417"` in its script
--- (any number of digits; the original took exactly 3 characters, B9).
-local function student_id(body)
-  return body:match('"student_id"%s*:%s*"?(%d+)')
-end
-
 -- One finalGrades API call (`argument` = -1, all_SEM, all_SEM_exams, all_QTR).
 -- Focus only answers it once the final-grades page was opened in the session.
 -- → the JSON text | nil, err, kind
@@ -232,9 +228,10 @@ function client.final_grades(c, argument)
     if not st.student_id or st.grades_page_login ~= st.login_count then
       local res, err, kind = send(c, with_side(c, request_for(c, PAGES.final_grades_page)))
       if not res then return nil, err, kind end
-      local id = student_id(res.body)
-      if not id then return nil, "focus/final_grades_page: no student_id in the page", "upstream" end
-      st.student_id, st.grades_page_login = id, st.login_count
+      -- the API's accessID: the whole id, whatever its length (the original read 3 characters, B9)
+      local page, perr = pages.parse("final_grades_page", res.body)
+      if not page then return nil, perr, "upstream" end
+      st.student_id, st.grades_page_login = page.student_id, st.login_count
     end
     local api, method = "finalGrades", "requestGrades"
     local res, err, kind = send(c, request_for(c, PAGES.api, {

@@ -38,14 +38,22 @@ local function fail(err, kind)
   return status, { error = MESSAGE[status] or err }
 end
 
+-- What a parser failure answers: Focus said the object does not exist (the
+-- calendar popups: 400, as the README says), Focus's 404 page, else 502.
+local PARSE_FAILURE = { missing = { 400, BAD_REQUEST }, not_found = { 404, NOT_FOUND } }
+
+local function parse_failure(err, kind)
+  local known = PARSE_FAILURE[kind]
+  if known then return nil, known[1], known[2] end
+  log.warn("%s", err)
+  return nil, 502, { error = err }
+end
+
 -- Parses a page answer. → data | nil, status, body
 local function parse(parser, ctx, res, err, kind)
   if not res then return nil, fail(err, kind) end
-  local data, perr = pages.parse(parser, res.body, ctx)
-  if not data then
-    log.warn("%s", perr)
-    return nil, 502, { error = perr }
-  end
+  local data, perr, pkind = pages.parse(parser, res.body, ctx)
+  if not data then return parse_failure(perr, pkind) end
   return data
 end
 
@@ -241,11 +249,7 @@ local function calendar_detail(page)
   return function(c, args)
     local id = id_of(args.id)
     if not id then return 400, BAD_REQUEST end
-    local data, status, body = parse("calendar_detail", nil, client.get(c, client.page(page, id)))
-    if not data then return status, body end
-    if data.date == nil and data.title == nil then return 400, BAD_REQUEST end
-    data.id = id
-    return 200, data
+    return ok(parse("calendar_detail", { id = id }, client.get(c, client.page(page, id))))
   end
 end
 endpoints.calendar_occasion = calendar_detail("occasion")
@@ -261,11 +265,8 @@ local function final_grades(argument, kind, key)
     end
     local text, err, fkind = client.final_grades(c, argument)
     if not text then return fail(err, fkind) end
-    local data, perr = pages.parse_api(kind, text)
-    if not data then
-      log.warn("%s", perr)
-      return 502, { error = perr }
-    end
+    local data, perr, pkind = pages.parse_api(kind, text)
+    if not data then return select(2, parse_failure(perr, pkind)) end
     if id == nil then return 200, data end
     local item = type(data[key]) == "table" and data[key][id]
     if type(item) ~= "table" then return 404, NOT_FOUND end

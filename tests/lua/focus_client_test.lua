@@ -206,7 +206,7 @@ t.test("upstream HTTP 500 → 502; garbage page → 502 with the parser's messag
   t.eq(status, 502)
   t.match(body.error, "^focus/")
   -- and everything works again afterwards
-  t.eq(call_ok(state, "schedule"), expected("schedule"))
+  t.eq(call_ok(state, "portal"), expected("portal"))
 end)
 
 t.test("upstream too slow: 504", function()
@@ -313,9 +313,9 @@ t.test("sis focus: errors, help, password never from argv", function()
   t.eq(code, 1)
   t.match(err, "Invalid credentials")
   -- the password on stdin when stdin is not a terminal
-  code, out = t.exec(string.format("echo '%s' | %s focus --url %s --user %s schedule",
+  code, out = t.exec(string.format("echo '%s' | %s focus --url %s --user %s portal",
     fake.password, t.sis, server.base, fake.user))
-  t.eq({ code, json.decode(out) }, { 0, expected("schedule") })
+  t.eq({ code, json.decode(out) }, { 0, expected("portal") })
   code, out = t.exec(t.sis .. " focus --help")
   t.eq(code, 0)
   t.match(out, "usage: sis focus")

@@ -168,6 +168,9 @@ class State:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes: without this, Nagle + delayed
+    # ACK hold the body of a kept-alive connection back for 40 ms
+    disable_nagle_algorithm = True
     server_version = "Apache"
     sys_version = ""
 
