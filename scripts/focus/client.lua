@@ -104,7 +104,8 @@ local function request_for(c, path, form)
 end
 
 -- After a re-login Focus is back on its default year: a retried page carries
--- the year/marking period chosen earlier (Focus reads side_* on any page).
+-- the year/marking period chosen earlier with client.switch (state.year/mp;
+-- Focus reads side_* on any page).
 local function with_side(c, req)
   local st = c.state
   if not (st.year and st.mp) or not req.url:find("/Modules%.php%?") then return req end
@@ -136,7 +137,6 @@ function client.login(c)
     return nil, "focus: the login answer set no PHPSESSID cookie", "upstream"
   end
   st.login_count = (st.login_count or 0) + 1
-  st.year, st.mp = nil, nil -- a new Focus session starts on Focus's default year
   return true
 end
 
@@ -145,10 +145,8 @@ end
 local function with_relogin(c, attempt)
   local res, err, kind = attempt(false)
   if kind ~= "expired" then return res, err, kind end
-  local year, mp = c.state.year, c.state.mp
   local ok, lerr, lkind = client.login(c)
   if not ok then return nil, lerr, lkind end
-  c.state.year, c.state.mp = year, mp
   res, err, kind = attempt(true)
   if kind == "expired" then
     return nil, "focus: still sent to the login page after logging in again", "upstream"
@@ -193,13 +191,11 @@ function client.get_all(c, items, on_progress)
     if o.kind == "expired" then expired[#expired + 1] = i end
   end
   if #expired > 0 then
-    local year, mp = c.state.year, c.state.mp
     local ok, err, kind = client.login(c)
     if not ok then
       for _, i in ipairs(expired) do out[i] = { err = err, kind = kind } end
       return out
     end
-    c.state.year, c.state.mp = year, mp
     run(expired, true)
     for _, i in ipairs(expired) do
       if out[i].kind == "expired" then
@@ -226,6 +222,7 @@ function client.final_grades(c, argument)
   local st = c.state
   local function attempt()
     if not st.student_id or st.grades_page_login ~= st.login_count then
+      -- (with the chosen year: this may be the first page of a new session)
       local res, err, kind = send(c, with_side(c, request_for(c, PAGES.final_grades_page)))
       if not res then return nil, err, kind end
       -- the API's accessID: the whole id, whatever its length (the original read 3 characters, B9)

@@ -69,12 +69,6 @@ local function id_of(v)
   return nil
 end
 
-local function strip_mps(t)
-  local mps, years = t.mps, t.mp_years
-  t.mps, t.mp_years = nil, nil
-  return mps, years
-end
-
 -- One record of an id-keyed collection, with the page's marking periods.
 local function one(data, key, id)
   local items = type(data[key]) == "table" and data[key] or {}
@@ -87,13 +81,13 @@ local function one(data, key, id)
 end
 
 -- Pages that can also be the target of set_marking_period: path(args) and
--- finish(c, res, err, kind, args) → status, body.
+-- finish(c, args, res, err, kind) → status, body (res, err, kind: the fetch).
 local targets = {}
 
 local function simple(name)
   return {
     path = function() return client.page(name) end,
-    finish = function(_, args, ...) return ok(parse(name, nil, ...)) end,
+    finish = function(_, _, ...) return ok(parse(name, nil, ...)) end,
   }
 end
 targets.portal = simple("portal")
@@ -116,7 +110,7 @@ targets.course = {
 
 -- The photo path relative to the base URL: focus-api dropped every "../".
 local function photo_url(c, src)
-  return c.state.base_url .. src:gsub("%.%./", "")
+  return c.state.base_url .. (src:gsub("%.%./", ""))
 end
 
 -- The demographic page and its photo: both at once when the photo URL is
@@ -187,7 +181,7 @@ function endpoints.courses(c, args)
     local r = results[i]
     local course, st, b = parse("course", nil, r.res, r.err, r.kind)
     if not course then return st, b end
-    out.mps, out.mp_years = strip_mps(course)
+    out.mps, out.mp_years, course.mps, course.mp_years = course.mps, course.mp_years, nil, nil
     course.days = portal.courses[id].days
     out.courses[id] = course
   end
