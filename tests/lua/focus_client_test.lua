@@ -320,3 +320,18 @@ t.test("sis focus: errors, help, password never from argv", function()
   t.eq(code, 0)
   t.match(out, "usage: sis focus")
 end)
+
+t.test("sis focus on a terminal: password prompt without echo, progress of the fan-out", function()
+  local server = fake.start()
+  -- script(1) runs the command on a pseudo-terminal; the password is typed
+  -- after the prompt had time to turn echo off
+  local code, out = t.exec(string.format(
+    "(sleep 2; echo '%s') | script -qec '%s focus --url %s --user %s calendar 2017' /dev/null",
+    fake.password, t.sis, server.base, fake.user))
+  t.eq(code, 0, out)
+  t.match(out, "^Focus password: ")
+  t.ok(not out:find(fake.password, 1, true), "the password was echoed")
+  t.match(out, "\r12/12 pages\r?\n")
+  local body = out:match("\n({.*})")
+  t.eq(json.decode((body:gsub("\r\n", "\n"))), json.decode(t.fixture("focus/expected/derived/calendar_2017.json")))
+end)
