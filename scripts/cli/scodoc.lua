@@ -1,0 +1,103 @@
+-- sis scodoc: call one ScoDoc 7 function, print its normalised answer as JSON.
+local api = require "scodoc.api"
+local client = require "scodoc.client"
+local json = require "sis.json"
+
+local USAGE = [==[
+usage: sis scodoc [options] FUNCTION [name=value ...]
+
+Calls one ScoDoc 7 API function and prints its normalised answer as JSON
+(docs/scodoc.md). Parameters use ScoDoc's names; dept=DEPT gives the
+department (all functions but list_depts); a name given twice makes a list
+(group_ids=G1 group_ids=G2, or group_ids=G1,G2). Dates as yyyy-mm-dd.
+The password comes from the environment variable SIS_SCODOC_PASSWORD
+(never from the command line).
+
+options:
+  --url URL      ScoDoc base URL, e.g. https://scodoc.example.org/ (env SIS_SCODOC_URL)
+  --user NAME    ScoDoc user name (env SIS_SCODOC_USER)
+  --via FORMAT   fetch ScoDoc's json (default) or xml answer; same output
+  --auth MODE    cookie (default), params or basic
+  --timeout SEC  timeout of each request (default 30)
+  -h, --help     this help
+
+functions:
+  list_depts [viewable=0]
+  formation_list [formation_id=]           formation_export formation_id= [export_ids=1]
+  formsemestre_list [formsemestre_id= | formation_id= | etape_apo=]
+  formsemestre_partition_list formsemestre_id=
+  groups_view formsemestre_id= | group_ids= [with_codes=0] [etat=I]
+  etud_info etudid= | code_nip= | code_ine=
+  formsemestre_bulletinetud formsemestre_id= etudid=|code_nip= [version=short|selectedevals|long]
+  ListeAbsEtud etudid= [absjust_only=1]
+  EtatAbsencesGr group_ids= debut= fin= [with_boursier=0]
+  do_moduleimpl_list, do_moduleimpl_withmodule_list [formsemestre_id= | moduleimpl_id= | module_id=]
+  doSignaleAbsence etudid= datedebut= [datefin=] [demijournee=day|morning|afternoon]
+                   [estjust=1] [description=] [moduleimpl_id=]
+  doAnnuleAbsence, doAnnuleJustif etudid= datedebut= [datefin=] [demijournee=]
+
+example:
+  SIS_SCODOC_PASSWORD=... sis scodoc --url https://scodoc.example.org/ --user jdoe \
+    formsemestre_bulletinetud dept=INFO formsemestre_id=SEM3190 etudid=EID3101
+]==]
+
+local function die(msg, code)
+  io.stderr:write("sis scodoc: ", msg, "\n")
+  os.exit(code or 2, true)
+end
+
+local OPTIONS = { url = true, user = true, via = true, auth = true, timeout = true }
+local args = { ... }
+local opts = { url = os.getenv("SIS_SCODOC_URL"), user = os.getenv("SIS_SCODOC_USER"),
+               via = "json", auth = "cookie", timeout = 30 }
+local words = {}
+local i = 1
+while i <= #args do
+  local a = args[i]
+  if a == "-h" or a == "--help" then
+    io.write(USAGE)
+    os.exit(0, true)
+  elseif a:match("^%-%-") then
+    local name = a:sub(3)
+    if name == "password" then die("the password comes from SIS_SCODOC_PASSWORD, never the command line") end
+    if not OPTIONS[name] then die("unknown option " .. a .. " (sis scodoc --help)") end
+    opts[name] = args[i + 1] or die(a .. " needs a value")
+    i = i + 1
+  else
+    words[#words + 1] = a
+  end
+  i = i + 1
+end
+
+local name = words[1] or die("no function given (sis scodoc --help)")
+local fn = api[name] or die("unknown function " .. name .. " (sis scodoc --help)")
+local fargs = { format = opts.via }
+for k = 2, #words do
+  local key, value = words[k]:match("^([%w_]+)=(.*)$")
+  if not key then die("expected name=value, got '" .. words[k] .. "'") end
+  local old = fargs[key]
+  if old == nil then fargs[key] = value
+  elseif type(old) == "table" then old[#old + 1] = value
+  else fargs[key] = { old, value } end
+end
+local timeout = tonumber(opts.timeout) or die("--timeout must be a number")
+if not opts.url then die("no ScoDoc URL (--url or SIS_SCODOC_URL)") end
+if opts.via ~= "json" and opts.via ~= "xml" then die("--via must be json or xml") end
+
+local password = os.getenv("SIS_SCODOC_PASSWORD")
+if opts.user and not password then die("no password: set SIS_SCODOC_PASSWORD") end
+local ok, c = pcall(client.new, { base_url = opts.url, username = opts.user,
+  password = opts.user and password, auth = opts.auth, timeout = timeout })
+if not ok then die(tostring(c):gsub("^.-client%.new: ", "")) end
+local dept = fargs.dept
+fargs.dept = nil
+if name ~= "list_depts" and not dept then die(name .. " needs dept=DEPT") end
+local value, err
+if name == "list_depts" then
+  value, err = fn(c, fargs)
+else
+  value, err = fn(c, dept, fargs)
+end
+c:close()
+if value == nil then die(err, 1) end
+io.write(json.encode(value, { pretty = true }), "\n")

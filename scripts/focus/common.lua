@@ -1,0 +1,243 @@
+-- Helpers shared by the Focus page parsers (scripts/focus/*.lua): failures,
+-- text clean-up, Focus conventions (ProperDate comments, hyphenated
+-- course-period titles, "Last, First" names) and the side marking-period selects.
+local date = require "sis.date"
+local json = require "sis.json"
+
+local M = {}
+
+-- A parser that cannot find what it needs raises a Failure; focus.pages turns it
+-- into `nil, "focus/<page>: <message>"`. Anything else raised is a script bug
+-- and propagates with its file:line.
+local Failure = {}
+Failure.__tostring = function(f) return f.message end
+
+-- The page lacks what the parser needs (kind "structure").
+function M.fail(fmt, ...)
+  error(setmetatable({ message = string.format(fmt, ...), kind = "structure" }, Failure), 0)
+end
+
+-- Focus answered, but the requested object does not exist (kind "missing").
+function M.missing(fmt, ...)
+  error(setmetatable({ message = string.format(fmt, ...), kind = "missing" }, Failure), 0)
+end
+
+function M.is_failure(e) return getmetatable(e) == Failure end
+
+-- The first element under node matching selector, or a failure naming it.
+function M.need(node, selector)
+  return node:select_one(selector) or M.fail("no element matches '%s'", selector)
+end
+
+---------------------------------------------------------------------------
+-- Text
+
+local NBSP = "\194\160"
+
+local function is_space_byte(b) return b == 32 or (b >= 9 and b <= 13) or b == 0xC2 or b == 0xA0 end
+
+-- Trims ASCII whitespace and NBSP at both ends (Python's str.strip() does).
+function M.strip(s)
+  if s == "" or not (is_space_byte(s:byte(1)) or is_space_byte(s:byte(-1))) then return s end
+  while true do
+    s = s:match("^%s*(.*%S)") or ""
+    if s:sub(1, 2) == NBSP then
+      s = s:sub(3)
+    elseif s:sub(-2) == NBSP then
+      s = s:sub(1, -3)
+    else
+      return s
+    end
+  end
+end
+
+function M.is_blank(s) return M.strip(s) == "" end
+
+function M.nbsp_to_space(s) return (s:gsub(NBSP, " ")) end
+
+-- Runs of whitespace become one space, ends trimmed ("Peter  Okonkwo" → "Peter Okonkwo").
+function M.collapse(s)
+  if not s:find("[\t-\r]") and not s:find("  ", 1, true) and not s:find(NBSP, 1, true) then
+    return M.strip(s) -- nothing inside to collapse (the common case)
+  end
+  return (M.strip(M.nbsp_to_space(s)):gsub("%s+", " "))
+end
+
+-- Python's str.split(sep) (sep plain, non-empty).
+function M.split(s, sep)
+  local parts, start = {}, 1
+  while true do
+    local i, j = s:find(sep, start, true)
+    if not i then break end
+    parts[#parts + 1] = s:sub(start, i - 1)
+    start = j + 1
+  end
+  parts[#parts + 1] = s:sub(start)
+  return parts
+end
+
+-- "85" → 85 (integer), "33.3" → 33.3 (float), anything else → nil.
+function M.number(s)
+  if type(s) ~= "string" then return type(s) == "number" and s or nil end
+  local digits = s:match("^%s*([+-]?%d*%.?%d*)%s*$") or M.strip(s):match("^([+-]?%d*%.?%d*)$")
+  return digits and tonumber(digits) -- tonumber keeps "85" an integer, "85.0" a float
+end
+
+-- A number when the text is one, the text itself otherwise (ids, lockers, levels
+-- that are not numeric must not crash the parse).
+function M.number_or_text(s)
+  return M.number(s) or s
+end
+
+-- Phone numbers as digits (and extension letters): spaces, dots, dashes and
+-- parentheses removed.
+function M.phone(s) return (M.strip(s):gsub("[%s%.%-%(%)]", "")) end
+
+-- Text of node without the text of its descendants matching selector (the
+-- demographic cells are `value<br><small>Label</small>`). The removed parts are
+-- taken from the end, where Focus puts the labels.
+function M.text_without(node, selector)
+  local text = node:text()
+  local drop = node:select(selector)
+  for i = #drop, 1, -1 do
+    local piece = drop[i]:text()
+    if piece ~= "" then
+      local at
+      local from = 1
+      while true do
+        local f = text:find(piece, from, true)
+        if not f then break end
+        at, from = f, f + 1
+      end
+      if at then text = text:sub(1, at - 1) .. text:sub(at + #piece) end
+    end
+  end
+  return text
+end
+
+---------------------------------------------------------------------------
+-- Tables: gumbo inserts <tbody>, so "the rows of this table" skips it.
+
+function M.rows(tbl)
+  local rows = {}
+  for _, child in ipairs(tbl:children()) do
+    local tag = child:tag()
+    if tag == "tr" then
+      rows[#rows + 1] = child
+    elseif tag == "tbody" or tag == "thead" or tag == "tfoot" then
+      for _, tr in ipairs(child:children()) do
+        if tr:tag() == "tr" then rows[#rows + 1] = tr end
+      end
+    end
+  end
+  return rows
+end
+
+function M.cells(tr)
+  local cells = {}
+  for _, child in ipairs(tr:children()) do
+    local tag = child:tag()
+    if tag == "td" or tag == "th" then cells[#cells + 1] = child end
+  end
+  return cells
+end
+
+-- ListOutput rows tr#LOy_row1..N, in order, stopping at the first missing number.
+function M.list_rows(doc)
+  local by_id = {}
+  for _, tr in ipairs(doc:select('tr[id^="LOy_row"]')) do
+    local n = tonumber(tr:attr("id"):match("^LOy_row(%d+)$"))
+    if n and not by_id[n] then by_id[n] = tr end
+  end
+  local rows = {}
+  while by_id[#rows + 1] do rows[#rows + 1] = by_id[#rows + 1] end
+  return rows
+end
+
+---------------------------------------------------------------------------
+-- Dates
+
+-- A ProperDate comment (" 20161214 ") → "2016-12-14", or nil.
+function M.proper_date(comment)
+  local digits = comment and comment:match("%d%d%d%d%d%d%d%d")
+  return digits and date.parse(digits) or nil
+end
+
+-- Displayed date text → "YYYY-MM-DD" (time dropped), or nil.
+function M.iso_date(text)
+  local iso = text and date.parse(M.strip(text))
+  return iso and iso:sub(1, 10) or nil
+end
+
+-- Displayed date text → "YYYY-MM-DDTHH:MM:SS" (Python's datetime.isoformat()), or nil.
+function M.iso_datetime(text)
+  local iso = text and date.parse(M.strip(text))
+  if iso and #iso == 10 then iso = iso .. "T00:00:00" end
+  return iso
+end
+
+---------------------------------------------------------------------------
+-- Names and titles
+
+-- A hyphenated course-period title:
+--   "Economics - Period 6 - S2 - MWH - 150 - Alan T Brewster" (with_name)
+--   "Period 1 - MWH - 112 - Teacher", "Advisory - MTWHF - 161 - Teacher" (without)
+-- → {name?, period?, term?, days, room, teacher} or nil when it is not one.
+-- The teacher's name is whitespace-collapsed (Focus writes "Madge  Smith").
+function M.course_title(text, with_name)
+  local parts = M.split(text, " - ")
+  local first = with_name and 2 or 1
+  if #parts < first + 2 then return nil end
+  local t = {
+    days = parts[#parts - 2],
+    room = parts[#parts - 1],
+    teacher = M.collapse(parts[#parts]),
+  }
+  if with_name then t.name = parts[1] end
+  local period = parts[first]:match("^Period%s*(%d+)$")
+  if period then
+    t.period = math.tointeger(tonumber(period))
+    -- semester/quarter courses insert the term between period and days
+    if #parts - first + 1 == 5 then t.term = parts[first + 1]:lower() end
+  end
+  return t
+end
+
+-- "Last, First Middle (Teacher)" → "First Middle Last"; a name without a comma
+-- is kept (collapsed).
+function M.person_name(s)
+  if s:find("(Teacher)", 1, true) then s = s:gsub("%s*%(Teacher%)%s*$", "") end
+  local last, first = s:match("^(.-),(.*)$")
+  if not last then return M.collapse(s) end
+  return M.collapse(first .. " " .. last)
+end
+
+---------------------------------------------------------------------------
+-- Marking periods (the side selects every full page carries)
+
+local function options(doc, name)
+  local select = M.need(doc, 'select[name="' .. name .. '"]')
+  return select:select("option")
+end
+
+-- → { mp_years = [2013, ...], mps = { ["325"] = {id, name, year, selected?}, ... } }
+function M.marking_periods(doc)
+  local years, selected_year = json.array(), nil
+  for _, opt in ipairs(options(doc, "side_syear")) do
+    local value = opt:attr("value") or ""
+    local year = math.tointeger(tonumber(value))
+      or M.fail("side_syear option value '%s' is not a year", value)
+    years[#years + 1] = year
+    if opt:attr("selected") then selected_year = year end
+  end
+  if not selected_year then M.fail("no selected option in select[name=\"side_syear\"]") end
+  local mps = {}
+  for _, opt in ipairs(options(doc, "side_mp")) do
+    local id = opt:attr("value") or M.fail("side_mp option without a value")
+    mps[id] = { id = id, name = opt:text(), year = selected_year,
+                selected = opt:attr("selected") and true or nil }
+  end
+  return { mp_years = years, mps = mps }
+end
+
+return M

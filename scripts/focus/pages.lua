@@ -1,0 +1,123 @@
+-- focus.pages: the entry point of the Focus page parsers.
+--
+--   data, err, kind = pages.parse(name, html_string [, ctx])
+--     name: portal, course, schedule, calendar, calendar_detail, demographic,
+--     address, referrals, absences, final_grades_page. data is the focus-api
+--     JSON table of the page, with the marking periods (mp_years, mps) merged
+--     for every page but the calendar_detail popup.
+--     ctx (optional table): demographic takes ctx.picture (the photo's bytes →
+--     `picture`, base64); calendar_detail takes ctx.id (the requested event or
+--     assignment id, copied into `id`: the popup does not show it).
+--   data, err, kind = pages.parse_api(kind, json_string)
+--     the finalGrades API answer; kind: exams | final_grades | semester_grades
+--     | quarter_grades.
+--   On failure data is nil, err is "focus/<page>: <what is missing>" and kind
+--   tells the caller what to answer:
+--     "structure"  the page lacks what the parser needs (502)
+--     "missing"    Focus says the requested object does not exist (calendar
+--                  popup of an unknown id: 400)
+--     "login"      Focus answered its login page (session expired: log in again)
+--     "not_found"  Focus answered its "page not found" page (404)
+--   A bug in a parser is not a failure: it is raised with its file:line.
+--   pages.kind(html_string) → "login" | "not_found" | "page"
+--   pages.photo_src(html_string) → the demographic photo's src ("../photos/2016/417.JPG") or nil
+local common = require "focus.common"
+local html = require "sis.html"
+local json = require "sis.json"
+
+local M = {}
+
+-- Every full page carries the side selects; popups do not.
+local PAGES = {
+  portal = true, course = true, schedule = true, calendar = true, demographic = true,
+  address = true, referrals = true, absences = true, final_grades_page = true,
+  calendar_detail = false,
+}
+
+local API_KINDS = { exams = true, final_grades = true, semester_grades = true, quarter_grades = true }
+
+-- For callers that validate names first (sis parse): name → true.
+function M.is_page(name) return PAGES[name] ~= nil end
+function M.is_api_kind(kind) return API_KINDS[kind] == true end
+
+-- One walk of the document: the login form (or a password field on a page
+-- without the side selects), or Focus's error box saying "Not Found".
+local SIGNS = 'form[name="loginform"], form#login_form, input[type="password"], .error_box'
+
+local function kind_of(doc)
+  if doc:title() == "Error" then return "not_found" end
+  for _, node in ipairs(doc:select(SIGNS)) do
+    if node:tag() == "form" then return "login" end
+    if node:tag() == "input" then
+      if not doc:select_one('select[name="side_syear"]') then return "login" end
+    elseif node:text():lower():find("not found", 1, true) then
+      return "not_found"
+    end
+  end
+  return "page"
+end
+
+local WHAT = { login = "its login page (session expired?)", not_found = "its 'page not found' page" }
+
+-- Runs fn(...) and turns a parser failure into nil, message, kind; a script
+-- bug is raised again (its message keeps the file:line where it happened).
+local function protect(prefix, doc, fn, ...)
+  local ok, data = pcall(fn, ...)
+  if ok then return data end
+  if not common.is_failure(data) then error(data, 0) end
+  local page = doc and kind_of(doc) or "page"
+  if page ~= "page" then
+    return nil, prefix .. data.message .. "; Focus answered " .. WHAT[page], page
+  end
+  return nil, prefix .. data.message, data.kind
+end
+
+local function run(name, doc, ctx)
+  local data = require("focus." .. name)(doc, ctx)
+  if PAGES[name] then
+    for k, v in pairs(common.marking_periods(doc)) do data[k] = v end
+  end
+  return data
+end
+
+function M.parse(name, html_string, ctx)
+  if PAGES[name] == nil then error(string.format("focus.pages: unknown page '%s'", tostring(name)), 2) end
+  if type(html_string) ~= "string" then error("focus.pages.parse: html must be a string", 2) end
+  if ctx ~= nil and type(ctx) ~= "table" then error("focus.pages.parse: ctx must be a table", 2) end
+  local prefix = "focus/" .. name .. ": "
+  local doc <close>, err = html.parse(html_string)
+  if not doc then return nil, prefix .. err, "structure" end
+  local data, msg, kind = protect(prefix, doc, run, name, doc, ctx or {})
+  if data == nil then return nil, msg, kind end
+  local page = kind_of(doc)
+  if page ~= "page" then return nil, prefix .. "Focus answered " .. WHAT[page], page end
+  return data
+end
+
+function M.parse_api(kind, json_string)
+  if not API_KINDS[kind] then error(string.format("focus.pages: unknown API kind '%s'", tostring(kind)), 2) end
+  if type(json_string) ~= "string" then error("focus.pages.parse_api: answer must be a string", 2) end
+  local prefix = "focus/final_grades: "
+  local answer, err = json.decode(json_string)
+  if answer == nil then
+    -- an expired session gets the login page instead of JSON
+    local doc <close> = json_string:match("^%s*<") and html.parse(json_string) or nil
+    local page = doc and kind_of(doc) or "page"
+    if page ~= "page" then return nil, prefix .. "Focus answered " .. WHAT[page], page end
+    return nil, prefix .. err, "structure"
+  end
+  return protect(prefix, nil, require "focus.final_grades", answer, kind)
+end
+
+function M.kind(html_string)
+  local doc <close> = html.parse(html_string)
+  return doc and kind_of(doc) or "page"
+end
+
+function M.photo_src(html_string)
+  local doc <close> = html.parse(html_string)
+  local img = doc and doc:select_one("div.scroll_contents img[src]")
+  return img and img:attr("src") or nil
+end
+
+return M

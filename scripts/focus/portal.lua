@@ -1,0 +1,124 @@
+-- Focus portal (Modules.php?modname=misc/Portal.php): the student's courses
+-- with current grades, upcoming events, the upcoming-assignment alerts and the
+-- absence alert. Output: {courses?, events?, alert?} (docs/compatibility.md).
+local common = require "focus.common"
+local json = require "sis.json"
+
+local COURSE_LINK = "Modules.php?modname=Grades/StudentGBGrades.php?course_period_id="
+
+-- The block table of "Featured Programs": the row of the cell whose whole text
+-- is that title, then the row's parent.
+local function featured_block(doc)
+  for _, td in ipairs(doc:select('td:contains("Featured Programs")')) do
+    if td:text() == "Featured Programs" then return td:parent():parent() end
+  end
+  common.fail("no <td> whose text is 'Featured Programs'")
+end
+
+-- → courses by id, the courses in page order, and each course's title without
+-- its name (what the alert list headers show).
+local function read_courses(doc)
+  local courses, order, headers = {}, {}, {}
+  local links = featured_block(doc):select('a[href^="' .. COURSE_LINK .. '"]')
+  for _, a in ipairs(links) do
+    local id = a:attr("href"):sub(#COURSE_LINK + 1)
+    local course = courses[id]
+    if not course then
+      course = { id = id }
+      courses[id] = course
+      order[#order + 1] = course
+    end
+    local text = common.nbsp_to_space(a:text())
+    local percent, letter = text:match("^%s*([%d.]+)%%%s*(.-)%s*$")
+    if percent then
+      -- "91% A-"; other grade texts (NG, P) leave the course without a grade
+      course.percent_grade = common.number(percent)
+      if letter ~= "" then course.letter_grade = letter end
+    else
+      local title = common.course_title(text, true)
+      if title then
+        course.name, course.period = title.name, title.period
+        course.days, course.teacher = title.days, title.teacher
+        headers[course] = common.collapse(text:sub(#title.name + 4))
+      end
+    end
+  end
+  return courses, order, headers
+end
+
+-- The alert list header is the course title without its name
+-- ("Period 1 - MWH - 112 - Teacher", "Advisory - MTWHF - 112 - Teacher"): it
+-- names the course exactly; a header that matches no title falls back to the
+-- first course with the same period number.
+local function find_course(order, headers, header)
+  local key = common.collapse(header)
+  for _, course in ipairs(order) do
+    if headers[course] == key then return course end
+  end
+  local period = header:match("^%s*Period%s*(%d+)")
+  period = period and math.tointeger(tonumber(period))
+  if not period then return nil end
+  for _, course in ipairs(order) do
+    if course.period == period then return course end
+  end
+  return nil
+end
+
+local function read_alerts(doc, order, headers, out)
+  local box = doc:select_one("td.portal_block_Alerts td.BoxContent")
+  if not box then return end
+  local ul = box:select_one("ul")
+  if ul then
+    local items = ul:select("li")
+    for i = 1, #items - 1, 2 do
+      local course = find_course(order, headers, items[i]:text())
+      if course then
+        local assignments = json.array()
+        for _, tr in ipairs(items[i + 1]:select("tr")) do
+          local tds = tr:select("td")
+          if #tds >= 2 then
+            local due = common.strip(tds[2]:text())
+            due = due:match("^Due:%s*(.*)$") or due:sub(6)
+            assignments[#assignments + 1] = {
+              name = (tds[1]:text():gsub("\n", "")),
+              due = common.iso_datetime(due)
+                or common.fail("alert assignment due date '%s' is not a date", due),
+            }
+          end
+        end
+        course.assignments = assignments
+      end
+    end
+  end
+  local a = box:select_one("a")
+  if a then out.alert = common.strip((a:text():gsub("\n", ""))) end
+end
+
+-- Upcoming events: every link of the block but the title link, zipped with the
+-- block's ProperDate comments; links without "Day Mon DD: " are skipped.
+local function read_events(doc)
+  local block = doc:select_one("td.portal_block_Upcoming")
+  local events = json.array()
+  if not block then return events end
+  local links = block:select("a")
+  table.remove(links, 1)
+  local comments = block:comments()
+  for i = 1, math.min(#links, #comments) do
+    local description = links[i]:text():match(":%s?(.*)$")
+    local day = common.proper_date(comments[i])
+    if description and day then
+      events[#events + 1] = { description = description, date = day }
+    end
+  end
+  return events
+end
+
+return function(doc)
+  local out = {}
+  local courses, order, headers = read_courses(doc)
+  read_alerts(doc, order, headers, out)
+  if #order > 0 then out.courses = courses end
+  local events = read_events(doc)
+  if #events > 0 then out.events = events end
+  return out
+end

@@ -1,0 +1,73 @@
+-- sis scodoc (scripts/cli/scodoc.lua) and examples/bulletin.lua, run as
+-- commands against the fake ScoDoc.
+local t = require "testlib"
+local json = require "sis.json"
+
+local fake = t.server("python3 " .. t.root .. "/tests/servers/fake_scodoc.py")
+local ENV = string.format("SIS_SCODOC_URL=%s SIS_SCODOC_USER=lecteur_api SIS_SCODOC_PASSWORD=Lecture-Info-2021 ",
+                          fake.url)
+
+local function scodoc(args, env)
+  return t.exec((env or ENV) .. t.sis .. " scodoc " .. args)
+end
+
+t.test("sis scodoc prints the normalised JSON, the same via JSON or XML", function()
+  local code, out, err = scodoc("etud_info dept=INFO etudid=EID3102")
+  t.eq({ code, err }, { 0, "" })
+  local v = assert(json.decode(out))
+  t.eq({ v.nom, v.code_nip, v.annee_bac, v.insemestre[1].current }, { "D'AUBIGNY", "21900137", 2020, 1 })
+  local code2, out2 = scodoc("--via xml etud_info dept=INFO etudid=EID3102")
+  t.eq({ code2, out2 }, { 0, out })
+  t.match(out, '^{\n  "annee_bac": 2020,\n')
+end)
+
+t.test("sis scodoc: lists from repeated names, dates in ISO, other auth modes", function()
+  local code, out = scodoc("EtatAbsencesGr dept=INFO group_ids=G3192 group_ids=G3193 debut=2021-02-01 fin=2021-06-30")
+  t.eq(code, 0)
+  t.eq(#json.decode(out), 13)
+  local _, same = scodoc("--auth basic EtatAbsencesGr dept=INFO group_ids=G3192,G3193 debut=2021-02-01 fin=2021-06-30")
+  t.eq(same, out)
+  local _, depts = scodoc("--auth params list_depts")
+  t.eq(json.decode(depts), { "INFO" })
+  local _, bul = scodoc("formsemestre_bulletinetud dept=INFO formsemestre_id=SEM3190 etudid=EID3101 version=short")
+  t.eq(json.decode(bul).note.value, 10.25)
+end)
+
+t.test("sis scodoc errors: ScoDoc's, arguments, password on the command line", function()
+  t.eq({ scodoc("etud_info dept=INFO etudid=EID9999") }, { 1, "", "sis scodoc: scodoc: code etudiant inconnu\n" })
+  t.eq({ scodoc("formsemestre_list dept=INFO", ENV:gsub("Lecture%-Info%-2021", "wrong")) },
+       { 1, "", "sis scodoc: scodoc: authentication failed (ScoDoc answered its login page)\n" })
+  t.eq({ scodoc("--password x list_depts") },
+       { 2, "", "sis scodoc: the password comes from SIS_SCODOC_PASSWORD, never the command line\n" })
+  t.eq({ scodoc("list_depts", "SIS_SCODOC_URL=" .. fake.url .. " SIS_SCODOC_USER=lecteur_api ") },
+       { 2, "", "sis scodoc: no password: set SIS_SCODOC_PASSWORD\n" })
+  t.eq({ scodoc("etud_info etudid=EID3101") }, { 2, "", "sis scodoc: etud_info needs dept=DEPT\n" })
+  t.eq({ scodoc("no_such") }, { 2, "", "sis scodoc: unknown function no_such (sis scodoc --help)\n" })
+  t.eq({ scodoc("etud_info dept=INFO EID3101") }, { 2, "", "sis scodoc: expected name=value, got 'EID3101'\n" })
+  t.eq(select(3, scodoc("doSignaleAbsence dept=INFO etudid=EID3103 datedebut=2021-03-08 description='a)'")),
+       "sis scodoc: scodoc: doSignaleAbsence: description must not contain ')' (ScoDoc 7 cuts the motif there)\n")
+  local code, out = scodoc("--help")
+  t.eq(code, 0)
+  t.match(out, "^usage: sis scodoc")
+end)
+
+t.test("examples/bulletin.lua prints the bulletin as a table", function()
+  local code, out, err = t.exec(ENV .. t.sis .. " run " .. t.root .. "/examples/bulletin.lua INFO EID3101 SEM3190")
+  t.eq({ code, err }, { 0, "" })
+  t.eq(out, table.concat({
+    "Mme Élodie MARCHAL-VÉRIN (EID3101), semestre SEM3190",
+    "moyenne générale 10.25 (min 8.34, moy 12.25, max 16.67), rang -/12",
+    "",
+    "UE / module                               coef   note    min    moy    max   rang",
+    "UE21 Informatique approfondie                   10.25   9.42      -  16.67     10",
+    "  M2103 Programmation objet               2.50  10.25   9.42  12.26  16.67     10",
+    "  M2102 Réseaux <niveau 1>                1.50      -      -      -      -   1 ex",
+    "UE22 Mathématiques & gestion                    10.25   7.00      -  16.25   8 ex",
+    "  M2201 Graphes et langages               2.00  10.25   7.00  11.84  16.25   8 ex",
+    "  M2204 Économie \"numérique\"              1.50      -      -      -      -   1 ex",
+    "",
+    "absences: 2 demi-journées dont 1 justifiées",
+    "" }, "\n"))
+  local code2, _, err2 = t.exec(ENV .. t.sis .. " run " .. t.root .. "/examples/bulletin.lua INFO EID3101 SEM9999")
+  t.eq({ code2, err2 }, { 1, "bulletin: scodoc: semestre SEM9999 inconnu !\n" })
+end)

@@ -1,0 +1,421 @@
+-- scodoc.client and scodoc.api against the fake ScoDoc 7 (tests/servers/fake_scodoc.py):
+-- every function in both formats, the three ways to authenticate, the
+-- error cases, and the absence write scenario step by step.
+local t = require "testlib"
+local json = require "sis.json"
+local http = require "sis.http"
+local client = require "scodoc.client"
+local api = require "scodoc.api"
+local functions = require "scodoc.functions"
+
+local null = json.null
+local FAKE = "python3 " .. t.root .. "/tests/servers/fake_scodoc.py"
+local fake = t.server(FAKE)
+local READER = { username = "lecteur_api", password = "Lecture-Info-2021" }
+local SECRETARY = { username = "secr_info", password = "Secr3tariat!" }
+
+local function new(opts)
+  opts = opts or {}
+  local o = { base_url = fake.url .. "/" }
+  for k, v in pairs(READER) do o[k] = v end
+  for k, v in pairs(opts) do o[k] = v end
+  return client.new(o)
+end
+
+local control = http.session()
+local function fake_post(path, body)
+  local res = assert(control:request { url = fake.url .. path, method = "POST", body = body or "" })
+  assert(res.status == 200, path)
+end
+-- The requests the fake received since the last reset.
+local function received()
+  local res = assert(control:request { url = fake.url .. "/__fake__/requests" })
+  return assert(json.decode(res.body))
+end
+local function reset() fake_post("/__fake__/reset") end
+
+local function param(req, name)
+  local v
+  for _, p in ipairs(req.params) do if p[1] == name then v = p[2] end end
+  return v
+end
+
+-- A call in both formats: the answers must be equal; returns the JSON one.
+local function both(fn, ...)
+  local c = new()
+  local args = select(select("#", ...), ...)
+  local rest = { ... }
+  local a, err, kind = fn(c, table.unpack(rest))
+  t.ok(a, tostring(err) .. " " .. tostring(kind))
+  args.format = "xml"
+  local b, xerr = fn(c, table.unpack(rest))
+  t.ok(b, tostring(xerr))
+  t.eq(b, a)
+  c:close()
+  return a
+end
+
+t.test("list_depts, formation_list, formation_export in JSON and XML", function()
+  t.eq(both(api.list_depts, {}), { "INFO" })
+  t.eq(both(api.list_depts, { viewable = false }), { "INFO", "RT" })
+  local forms = both(api.formation_list, "INFO", {})
+  t.eq(#forms, 1)
+  t.eq({ forms[1].formation_id, forms[1].version, forms[1].type_parcours }, { "FORM3115", 1, 100 })
+  t.eq(both(api.formation_list, "INFO", { formation_id = "FORM9999" }), {})
+  local tree = both(api.formation_export, "INFO", { formation_id = "FORM3115", export_ids = true })
+  t.eq(#tree.ue, 5)
+  t.eq(tree.ue[1].ue_id, "UE3116")
+  t.eq(tree.ue[1].ects, 16.0)
+  t.eq(tree.ue[1].matiere[1].module[1].ects, null) -- "" in a numeric field
+  local bare = both(api.formation_export, "INFO", { formation_id = "FORM3115" })
+  t.eq(bare.ue[1].ue_id, null) -- ids only with export_ids
+  t.eq(bare.ue[1].titre, "Bases de l'informatique")
+  -- ScoDoc 7 takes export_ids=0 as true: false is not sent
+  t.eq(both(api.formation_export, "INFO", { formation_id = "FORM3115", export_ids = false }), bare)
+end)
+
+t.test("formsemestre_list with its filters, partitions, groups in JSON and XML", function()
+  local all = both(api.formsemestre_list, "INFO", {})
+  t.eq(#all, 3)
+  t.eq({ all[1].formsemestre_id, all[1].date_debut, all[1].etat }, { "SEM3190", "2021-02-01", 1 })
+  t.eq(#both(api.formsemestre_list, "INFO", { formation_id = "FORM3115" }), 3)
+  t.eq(#both(api.formsemestre_list, "INFO", { etape_apo = "V1INF2" }), 1)
+  t.eq(both(api.formsemestre_list, "INFO", { formsemestre_id = "SEM9999" }), {})
+  local parts = both(api.formsemestre_partition_list, "INFO", { formsemestre_id = "SEM3190" })
+  t.eq(#parts, 3)
+  t.eq({ parts[1].partition_name, #parts[1].group, parts[3].partition_name }, { "TD", 2, null })
+  local members = both(api.groups_view, "INFO", { group_ids = "G3192" })
+  t.eq(#members, 7)
+  t.eq({ members[1].etudid, members[1].nom_disp, members[1].P3191 }, { "EID3105", "BOURDIEL", "A" })
+  local two = both(api.groups_view, "INFO", { group_ids = { "G3165", "G3166" } })
+  t.eq(#two, 6)
+  t.eq({ two[1].P3161, two[1].P3164 }, { "A", "A2" })
+  local sem = both(api.groups_view, "INFO", { formsemestre_id = "SEM3190", with_codes = false })
+  t.eq(#sem, 13)
+  t.eq(sem[1].etudid, null) -- no codes asked
+  t.eq(#both(api.groups_view, "INFO", { formsemestre_id = "SEM3190", etat = "I" }), 12)
+end)
+
+t.test("etud_info by etudid, code_nip, code_ine in JSON and XML", function()
+  local e = both(api.etud_info, "INFO", { etudid = "EID3101" })
+  t.eq({ e.nom, e.prenom, e.code_nip }, { "MARCHAL-VÉRIN", "Élodie", "21900100" })
+  local chloe = both(api.etud_info, "INFO", { code_nip = "21900507" })
+  t.eq({ chloe.etudid, chloe.nomprenom, chloe.insemestre[1].groupes }, { "EID3112", "Mme Chloé ANDRIEUX", "B" })
+  t.eq(both(api.etud_info, "INFO", { code_ine = "0B9QX0001143" }), chloe)
+end)
+
+t.test("formsemestre_bulletinetud in its three versions, JSON and XML", function()
+  local args = { formsemestre_id = "SEM3190", etudid = "EID3101" }
+  local long = both(api.formsemestre_bulletinetud, "INFO", args)
+  t.eq(#long.ue[1].module[1].evaluation, 2)
+  args.version = "short"
+  local short = both(api.formsemestre_bulletinetud, "INFO", args)
+  t.eq(#short.ue[1].module[1].evaluation, 0)
+  t.eq(short.note, long.note)
+  args.version = "selectedevals"
+  both(api.formsemestre_bulletinetud, "INFO", args)
+  local by_nip = both(api.formsemestre_bulletinetud, "INFO",
+    { formsemestre_id = "SEM3190", code_nip = "21900100" })
+  t.eq(by_nip, long)
+  local jury = both(api.formsemestre_bulletinetud, "INFO",
+    { formsemestre_id = "SEM3160", etudid = "EID3101", version = "long" })
+  t.eq(jury.decision.code, "ADM")
+  t.eq(jury.autorisation_inscription, { { semestre_id = 2 } })
+end)
+
+t.test("absences: ListeAbsEtud, EtatAbsencesGr in JSON and XML", function()
+  t.eq(both(api.ListeAbsEtud, "INFO", { etudid = "EID3101" }),
+    { { jour = "2021-02-08", datedmy = "2021-02-08", ampm = "morning", matin = "matin",
+        exams = "", description = "", motif = "" } })
+  local just = both(api.ListeAbsEtud, "INFO", { etudid = "EID3101", absjust_only = true })
+  t.eq({ #just, just[1].ampm, just[1].motif }, { 1, "afternoon", "RDV médical" })
+  t.eq(both(api.ListeAbsEtud, "INFO", { etudid = "EID3101", absjust_only = false }),
+       both(api.ListeAbsEtud, "INFO", { etudid = "EID3101" }))
+  local no_exams = both(api.ListeAbsEtud, "INFO", { etudid = "EID3102", with_evals = false })
+  t.eq({ no_exams[1].jour, no_exams[1].exams }, { "2021-02-22", null })
+  local state = both(api.EtatAbsencesGr, "INFO", { group_ids = "G3193", debut = "2021-02-01", fin = "2021-06-30" })
+  t.eq(state[6], { etudid = "EID3109", nomprenom = "M. Hugo VALLANZ (dem)", boursier = "N",
+                   nbabs = 3, nbabsjust = 0, nbabsnonjust = 3, nbjustifs_noabs = 0 })
+  local nob = both(api.EtatAbsencesGr, "INFO",
+    { group_ids = "G3198", debut = "01/02/2021", fin = "30/06/2021", with_boursier = false })
+  t.eq(nob[1].boursier, null)
+  t.eq(#both(api.EtatAbsencesGr, "INFO",
+    { group_ids = { "G3192", "G3193" }, debut = "2021-02-01", fin = "2021-06-30" }), 13)
+end)
+
+t.test("do_moduleimpl_list and _withmodule_list (JSON only: via xml gives the same)", function()
+  local list = both(api.do_moduleimpl_list, "INFO", { formsemestre_id = "SEM3190" })
+  t.eq(#list, 4)
+  t.eq(list[1].moduleimpl_id, "MIP3199")
+  local with = both(api.do_moduleimpl_withmodule_list, "INFO", { moduleimpl_id = "MIP3145" })
+  t.eq({ with[1].module.code, with[1].module.coefficient, with[1].ue.acronyme }, { "M1101", 2.5, "UE11" })
+  t.eq(#both(api.do_moduleimpl_withmodule_list, "INFO", {}), 20)
+  reset()
+  api.do_moduleimpl_list(new(), "INFO", { module_id = "MOD3118", format = "xml" })
+  t.eq(param(received()[1], "format"), nil) -- no format is sent to these
+end)
+
+t.test("cookie auth (default): basic once, then only the __ac cookie", function()
+  reset()
+  local c = new()
+  t.ok(api.formsemestre_list(c, "INFO", {}))
+  t.ok(api.etud_info(c, "INFO", { etudid = "EID3101" }))
+  t.ok(api.ListeAbsEtud(c, "INFO", { etudid = "EID3101", format = "xml" }))
+  t.match(c:export_cookies(), "__ac")
+  local reqs = received()
+  t.eq(#reqs, 3)
+  t.eq({ reqs[1].auth, reqs[2].auth, reqs[3].auth }, { "basic", "cookie", "cookie" })
+  t.eq({ reqs[2].authorization, param(reqs[2], "__ac_name") }, { false, nil })
+  c:close()
+end)
+
+t.test("params auth: __ac_name/__ac_password with every request, GET and POST", function()
+  reset()
+  local c = new { auth = "params" }
+  local c2 = new { auth = "params", username = SECRETARY.username, password = SECRETARY.password }
+  t.ok(api.formsemestre_list(c, "INFO", { formsemestre_id = "SEM3190" }))
+  t.ok(api.formsemestre_list(c, "INFO", { formsemestre_id = "SEM3190" }))
+  t.fails("date invalide", c2:call("doSignaleAbsence", "INFO", { { "etudid", "EID3101" },
+    { "datedebut", "31/02/2021" }, { "datefin", "31/02/2021" }, { "demijournee", "2" } }))
+  local reqs = received()
+  for i, r in ipairs(reqs) do
+    t.eq({ r.auth, r.authorization, param(r, "__ac_password") }, { "params", false, "***" }, i)
+  end
+  t.eq(reqs[3].method, "POST")
+end)
+
+t.test("basic auth: an Authorization header with every request", function()
+  reset()
+  local c = new { auth = "basic" }
+  local a = api.formsemestre_bulletinetud(c, "INFO", { formsemestre_id = "SEM3190", etudid = "EID3101", version = "short" })
+  local b = api.formsemestre_bulletinetud(new(), "INFO", { formsemestre_id = "SEM3190", etudid = "EID3101", version = "short" })
+  t.eq(a, b)
+  t.ok(api.formsemestre_list(c, "INFO", {}))
+  local reqs = received()
+  t.eq({ reqs[1].auth, reqs[3].auth }, { "basic", "basic" })
+end)
+
+t.test("an __ac cookie that stops working: one new login, then the data", function()
+  reset()
+  local c = new()
+  t.ok(api.list_depts(c)) -- gets the cookie
+  local stale = c:export_cookies():gsub("__ac\t[^\n]*", "__ac\tbGVjdGV1cl9hcGk6d3Jvbmc%%3D")
+  c:close()
+  c = new { cookies = stale }
+  t.eq(#api.formsemestre_list(c, "INFO", {}), 3)
+  local reqs = received()
+  t.eq({ reqs[2].auth, reqs[3].auth }, { "cookie", "basic" })
+end)
+
+t.test("login checks the credentials in every auth mode", function()
+  for _, mode in ipairs { "cookie", "params", "basic" } do
+    t.eq(new({ auth = mode }):login(), { "INFO" }, mode)
+    local _, err, kind = new({ auth = mode, password = "wrong" }):login()
+    t.eq(kind, "auth", mode)
+    t.match(err, "authentication failed")
+    t.eq(select(3, new({ auth = mode, username = "nobody" }):login()), "auth", mode)
+  end
+  t.eq(new({ username = "ens_rt", password = "ReseauxEtTelecoms" }):login(), { "RT" })
+end)
+
+t.test("refusals: bad password, no credentials, no permission", function()
+  local bad = new { password = "wrong" }
+  local _, err, kind = api.formsemestre_list(bad, "INFO", {})
+  t.eq(kind, "auth")
+  t.match(err, "login page")
+  local anon = client.new { base_url = fake.url }
+  t.eq(select(3, api.formsemestre_bulletinetud(anon, "INFO",
+    { formsemestre_id = "SEM3190", etudid = "EID3101", version = "short" })), "auth")
+  t.eq(api.list_depts(anon), {}) -- public, but lists nothing for anonymous
+  local rt = new { username = "ens_rt", password = "ReseauxEtTelecoms" }
+  t.eq(select(3, api.formsemestre_list(rt, "INFO", {})), "forbidden")
+  t.eq(#api.formsemestre_list(rt, "RT", {}), 0)
+  t.eq(select(3, api.formsemestre_list(new(), "RT", {})), "forbidden")
+  -- writes need ScoAbsChange
+  local _, werr, wkind = api.doSignaleAbsence(new(), "INFO", { etudid = "EID3101", datedebut = "2021-03-09" })
+  t.eq(wkind, "forbidden")
+  t.match(werr, "permission denied")
+end)
+
+t.test("unknown student, semestre, group, department, function", function()
+  local c = new()
+  for _, fmt in ipairs { "json", "xml" } do
+    local _, err, kind = api.etud_info(c, "INFO", { etudid = "EID9999", format = fmt })
+    t.eq({ err, kind }, { "scodoc: code etudiant inconnu", "not_found" })
+    _, err, kind = api.formsemestre_bulletinetud(c, "INFO",
+      { formsemestre_id = "SEM9999", etudid = "EID3101", format = fmt })
+    t.eq({ err, kind }, { "scodoc: semestre SEM9999 inconnu !", "not_found" })
+    _, err, kind = api.formsemestre_bulletinetud(c, "INFO",
+      { formsemestre_id = "SEM3190", etudid = "EID9999", format = fmt })
+    t.eq({ err, kind }, { "scodoc: étudiant inconnu", "not_found" })
+  end
+  t.eq(select(3, api.etud_info(c, "INFO", { code_nip = "99999999" })), "not_found")
+  t.eq({ select(2, api.formsemestre_bulletinetud(c, "INFO",
+    { formsemestre_id = "SEM3140", etudid = "EID3101" })) },
+    { "scodoc: Mme Élodie MARCHAL-VÉRIN non inscrit dans ce semestre !", "not_found" })
+  t.eq(select(3, api.groups_view(c, "INFO", { formsemestre_id = "SEM9999", with_codes = false })), "not_found")
+  t.eq({ select(2, api.groups_view(c, "INFO", { group_ids = "G9999", with_codes = false })) },
+    { "scodoc: invalid group_id: G9999", "not_found" })
+  t.eq(select(3, api.EtatAbsencesGr(c, "INFO", { group_ids = "G9999", debut = "2021-02-01", fin = "2021-06-30" })),
+    "not_found")
+  t.eq({ select(2, c:call("ListeAbsEtud", "INFO", { { "etudid", "EID9999" } })) },
+    { "scodoc: list index out of range", "not_found" })
+  t.eq({ select(2, api.formsemestre_list(c, "XYZ", {})) },
+    { "scodoc: resource not found: /ScoDoc/XYZ/Scolarite/Notes/formsemestre_list", "not_found" })
+  t.eq(select(3, api.etud_info(c, "XYZ", { etudid = "EID3101" })), "not_found")
+  t.eq(select(3, api.formation_export(c, "INFO", { formation_id = "FORM9999" })), "not_found")
+  functions.define("no_such_function", { container = "Notes", formats = { json = true } })
+  t.eq({ select(2, c:call("no_such_function", "INFO", {})) },
+    { "scodoc: resource not found: /ScoDoc/INFO/Scolarite/Notes/no_such_function", "not_found" })
+  functions.no_such_function = nil
+end)
+
+t.test("missing or refused parameters: 400 and ScoDoc's refusals", function()
+  local c = new()
+  t.eq({ select(2, c:call("formation_export", "INFO", {})) },
+    { "scodoc: missing parameter formation_id", "bad_request" })
+  t.eq(select(3, c:call("formsemestre_partition_list", "INFO", {})), "bad_request")
+  t.eq(select(3, c:call("ListeAbsEtud", "INFO", {})), "bad_request")
+  t.eq({ select(2, c:call("formsemestre_bulletinetud", "INFO", { { "formsemestre_id", "SEM3190" } })) },
+    { "scodoc: Paramètre manquant: spécifier code_nip ou etudid", "bad_request" })
+  t.eq({ select(2, c:call("EtatAbsencesGr", "INFO", { { "group_ids", "G3192" },
+    { "debut", "2021-02-01" }, { "fin", "2021-06-30" } })) },
+    { "scodoc: invalid date: 2021-02-01 / 2021-06-30", "bad_request" })
+  t.eq({ select(2, c:call("formsemestre_bulletinetud", "INFO", { { "formsemestre_id", "SEM3190" },
+    { "etudid", "EID3101" }, { "version", "full" } })) },
+    { "scodoc: invalid version code !", "bad_request" })
+  local s = new(SECRETARY)
+  t.eq({ select(2, s:call("doSignaleAbsence", "INFO", { { "etudid", "EID3101" }, { "datedebut", "06/10/2021" },
+    { "datefin", "06/10/2021" }, { "demijournee", "2" } })) },
+    { "scodoc: date absence trop loin dans le futur !", "bad_request" })
+  t.eq({ select(2, s:call("doAnnuleAbsence", "INFO", { { "etudid", "EID3101" }, { "datedebut", "08/02/2021" },
+    { "datefin", "08/02/2021" } })) },
+    { "scodoc: missing parameter demijournee", "bad_request" })
+  t.raises(function() c:call("formation_list", "INFO", { { "bogus", "1" } }) end, "takes no parameter 'bogus'")
+  t.raises(function() c:call("nonexistent", "INFO", {}) end, "unknown function")
+end)
+
+t.test("the API checks its arguments before calling ScoDoc", function()
+  reset()
+  local c = new(SECRETARY)
+  t.fails("formation_id is required", api.formation_export(c, "INFO", {}))
+  t.fails("exactly one of etudid, code_nip, code_ine", api.etud_info(c, "INFO", { etudid = "E", code_nip = "1" }))
+  t.fails("version must be short, selectedevals or long",
+    api.formsemestre_bulletinetud(c, "INFO", { formsemestre_id = "S", etudid = "E", version = "full" }))
+  t.fails("exactly one of formsemestre_id, group_ids", api.groups_view(c, "INFO", {}))
+  t.fails("'2021%-02%-31' is not a date", api.EtatAbsencesGr(c, "INFO", { group_ids = "G", debut = "2021-02-31", fin = "2021-03-01" }))
+  t.fails("group_ids is required", api.EtatAbsencesGr(c, "INFO", { debut = "2021-02-01", fin = "2021-03-01" }))
+  t.fails("datedebut %(a date", api.doSignaleAbsence(c, "INFO", { etudid = "EID3103" }))
+  t.fails("datefin 2021%-03%-07 is before datedebut 2021%-03%-08",
+    api.doSignaleAbsence(c, "INFO", { etudid = "EID3103", datedebut = "2021-03-08", datefin = "2021-03-07" }))
+  t.fails("demijournee must be day, morning or afternoon",
+    api.doAnnuleAbsence(c, "INFO", { etudid = "EID3103", datedebut = "2021-03-08", demijournee = "evening" }))
+  local _, err, kind = api.doSignaleAbsence(c, "INFO",
+    { etudid = "EID3103", datedebut = "2021-03-08", description = "RDV (dentiste) urgent" })
+  t.eq(kind, "bad_request")
+  t.match(err, "must not contain '%)'")
+  t.fails("etudid is required", api.doAnnuleJustif(c, "INFO", { datedebut = "2021-03-08" }))
+  t.eq(#received(), 0) -- none of these reached ScoDoc
+end)
+
+t.test("answers that are not data: HTML instead of JSON, broken JSON/XML, 503", function()
+  local c = new()
+  local function next_answer(status, ctype, body)
+    fake_post("/__fake__/next", json.encode { status = status, content_type = ctype, body = body })
+  end
+  next_answer(200, "text/html", "<html><head><title>Maintenance</title></head><body>Bientôt</body></html>")
+  t.eq({ select(2, api.formation_list(c, "INFO", {})) },
+    { "scodoc: formation_list answered an HTML page (Maintenance) where JSON was expected", "unreadable" })
+  next_answer(200, "application/json", '[{"titre": "x"')
+  local _, err, kind = api.formation_list(c, "INFO", {})
+  t.eq(kind, "unreadable")
+  t.match(err, "^scodoc: formation_list: malformed JSON: json: ")
+  next_answer(200, "text/xml", "<formation_list><formation></formation_list>")
+  _, err, kind = api.formation_list(c, "INFO", { format = "xml" })
+  t.eq(kind, "unreadable")
+  t.match(err, "malformed XML: xml: ")
+  next_answer(200, "application/json", '{"titre": "an object, not a list"}')
+  t.eq({ select(2, api.formation_list(c, "INFO", {})) },
+    { "scodoc: formation_list: unexpected answer (top level: expected an array)", "unreadable" })
+  next_answer(503, "text/plain", "overloaded")
+  t.eq({ select(2, api.formation_list(c, "INFO", {})) },
+    { "scodoc: unexpected HTTP status 503", "unreadable" })
+  next_answer(200, "text/plain", "INFO")
+  t.eq({ select(2, api.etud_info(c, "INFO", { etudid = "EID3101" })) },
+    { "scodoc: etud_info answered 'text/plain' where JSON was expected", "unreadable" })
+  next_answer(200, "text/html", '<html><body><form><input type="PASSWORD" name="__ac_password"></form></body></html>')
+  t.eq(select(3, api.formation_list(c, "INFO", {})), "auth") -- a login page, even with 200
+end)
+
+t.test("timeouts and unreachable servers", function()
+  local slow = t.server(FAKE .. " --latency 1500")
+  local c = client.new { base_url = slow.url, username = READER.username, password = READER.password, timeout = 0.5 }
+  local _, err, kind = api.list_depts(c)
+  t.eq(kind, "timeout")
+  t.match(err, "^scodoc: timeout")
+  slow.stop()
+  local gone = client.new { base_url = slow.url, username = "x", password = "y" }
+  t.eq(select(3, api.list_depts(gone)), "network")
+end)
+
+t.test("write scenario: report, list shows it, cancel, list no longer shows it", function()
+  reset()
+  local r, s = new(), new(SECRETARY)
+  local function absences(just, fmt)
+    local v = assert(api.ListeAbsEtud(r, "INFO", { etudid = "EID3103", absjust_only = just, format = fmt }))
+    t.eq(api.ListeAbsEtud(r, "INFO", { etudid = "EID3103", absjust_only = just, format = "xml" }), v)
+    local out = {}
+    for i, a in ipairs(v) do out[i] = a.jour .. " " .. a.ampm .. (a.motif ~= "" and " " .. a.motif or "") end
+    return out
+  end
+  local function zoe()
+    local rows = assert(api.EtatAbsencesGr(r, "INFO", { group_ids = "G3192", debut = "2021-02-01", fin = "2021-06-30" }))
+    for _, row in ipairs(rows) do if row.etudid == "EID3103" then return { row.nbabs, row.nbabsjust } end end
+  end
+  t.eq(absences(false), {})
+  t.eq(absences(true), {})
+  t.eq(api.doSignaleAbsence(s, "INFO", { etudid = "EID3103", datedebut = "2021-03-08" }).count, 2)
+  t.eq(api.doSignaleAbsence(s, "INFO", { etudid = "EID3103", datedebut = "2021-03-09",
+                                           demijournee = "morning" }).count, 1)
+  local done = api.doSignaleAbsence(s, "INFO", { etudid = "EID3103", datedebut = "2021-03-10",
+    datefin = "2021-03-10", demijournee = "afternoon", estjust = true, description = "Certificat médical",
+    moduleimpl_id = "MIP3204" })
+  t.eq(done, { count = 1,
+    message = "Ajout de 1 absences justifiées du 10/03/2021 au 10/03/2021 dans le module M2201" })
+  t.eq(absences(false), { "2021-03-08 afternoon", "2021-03-08 morning", "2021-03-09 morning" })
+  t.eq(absences(true), { "2021-03-10 afternoon Certificat médical" })
+  t.eq(zoe(), { 4, 1 })
+  t.eq(api.formsemestre_bulletinetud(r, "INFO", { formsemestre_id = "SEM3190", etudid = "EID3103",
+                                                   version = "short" }).absences, { nbabs = 4, nbabsjust = 1 })
+  t.eq(api.doAnnuleAbsence(s, "INFO", { etudid = "EID3103", datedebut = "2021-03-08", demijournee = "day" }),
+    { count = 2, message = "Annulation sur 2 demi-journées du 08/03/2021 au 08/03/2021" })
+  t.eq(api.doAnnuleJustif(s, "INFO", { etudid = "EID3103", datedebut = "2021-03-10",
+                                         demijournee = "afternoon" }).count, 1)
+  t.eq(absences(false), { "2021-03-09 morning", "2021-03-10 afternoon Certificat médical" })
+  t.eq(absences(true), {})
+  t.eq(zoe(), { 2, 0 })
+  -- what went to ScoDoc: POSTs with dd/mm/yyyy dates and demijournee always
+  local writes = {}
+  for _, req in ipairs(received()) do
+    if req.method == "POST" then
+      local p = {}
+      for _, kv in ipairs(req.params) do if not kv[1]:find("^__ac") then p[#p + 1] = kv[1] .. "=" .. kv[2] end end
+      writes[#writes + 1] = table.concat(p, "&")
+    end
+  end
+  t.eq(writes, {
+    "etudid=EID3103&datedebut=08/03/2021&datefin=08/03/2021&demijournee=2",
+    "etudid=EID3103&datedebut=09/03/2021&datefin=09/03/2021&demijournee=1",
+    "etudid=EID3103&datedebut=10/03/2021&datefin=10/03/2021&demijournee=0&estjust=1"
+      .. "&description=Certificat médical&moduleimpl_id=MIP3204",
+    "etudid=EID3103&datedebut=08/03/2021&datefin=08/03/2021&demijournee=2",
+    "etudid=EID3103&datedebut0=10/03/2021&datefin0=10/03/2021&demijournee=0",
+  })
+  reset()
+end)
+
+t.test("the password is registered as a secret with sis.log", function()
+  local log = require "sis.log"
+  new { password = "Tr3s-Secret!" }
+  t.eq(log.redact("login with Tr3s-Secret! failed"), "login with *** failed")
+end)
