@@ -27,6 +27,13 @@ local function call_ok(state, endpoint, args)
   return body
 end
 
+-- The call must answer `status` with an error message matching `pattern`.
+local function call_fails(state, endpoint, status, pattern)
+  local got, body = focus.call(state, endpoint)
+  t.eq(got, status, endpoint .. ": " .. t.show(body))
+  t.match(body.error, pattern)
+end
+
 t.test("a password with & = + % and spaces logs in (inner data query string encoded)", function()
   local pw = "p&ss=w+rd%20 100%"
   local server = fake.start("--password '" .. pw .. "'")
@@ -73,8 +80,7 @@ t.test("re-login with a password that no longer works: 401", function()
   local state = assert(login(server))
   state.password = "changed-meanwhile"
   server.fault("expire", "Schedule.php", "&count=1")
-  local status, body = focus.call(state, "schedule")
-  t.eq({ status, body }, { 401, { error = "Invalid credentials" } })
+  call_fails(state, "schedule", 401, "^Invalid credentials$")
 end)
 
 t.test("logout ends the Focus session; its cookie is then sent to the login page", function()
@@ -184,27 +190,18 @@ t.test("upstream down: 502 with the connect error", function()
   local server = fake.start()
   state = assert(login(server))
   server.stop()
-  local body
-  status, body = focus.call(state, "portal")
-  t.eq(status, 502)
-  t.match(body.error, "connect")
+  call_fails(state, "portal", 502, "connect")
 end)
 
 t.test("upstream HTTP 500 → 502; garbage page → 502 with the parser's message", function()
   local server = fake.start()
   local state = assert(login(server))
   server.fault("500", "Portal.php", "&count=1")
-  local status, body = focus.call(state, "portal")
-  t.eq(status, 502)
-  t.match(body.error, "HTTP 500")
+  call_fails(state, "portal", 502, "HTTP 500")
   server.fault("garbage", "Schedule.php", "&count=1")
-  status, body = focus.call(state, "schedule")
-  t.eq(status, 502)
-  t.match(body.error, "^focus/")
+  call_fails(state, "schedule", 502, "^focus/schedule: ")
   server.fault("garbage", "APIEndpoint", "&count=1")
-  status, body = focus.call(state, "exams")
-  t.eq(status, 502)
-  t.match(body.error, "^focus/")
+  call_fails(state, "exams", 502, "^focus/final_grades: ")
   -- and everything works again afterwards
   t.eq(call_ok(state, "portal"), expected("portal"))
 end)
@@ -213,9 +210,7 @@ t.test("upstream too slow: 504", function()
   local server = fake.start()
   local state = assert(login(server, { timeout = 1 }))
   server.fault("hang", "Portal.php", "&count=1&delay=3")
-  local status, body = focus.call(state, "portal")
-  t.eq(status, 504)
-  t.match(body.error, "timeout")
+  call_fails(state, "portal", 504, "timeout")
 end)
 
 t.test("service argument checks", function()
