@@ -24,44 +24,15 @@ local corrections = {
   expiry_portal_after_focus_timeout = function() return 200, expected_file("expiry_portal_before.json") end,
 }
 
--- The parsers' corrections (docs/compatibility.md, "Page parsers"), by the
--- page that answers a call: they apply to the REST answers as well.
-local function collapse(s) return (s:gsub("%s+", " ")) end
-local OTHER_VIOLATION = { ["3168"] = "Would not stop when asked",
-                          ["3241"] = "Playing games during lab",
-                          ["3307"] = "Left campus without permission" }
-local function referral(r) -- B11
-  r.teacher = r.teacher:gsub("^ ", "")
-  r.other_violation = OTHER_VIOLATION[r.id]
-end
-local parser_corrections = {
-  schedule = function(want) -- B13
-    for _, c in ipairs(want.courses) do c.teacher = collapse(c.teacher) end
-  end,
-  assignment = function(want) -- B13
-    if want.course then want.course.teacher = collapse(want.course.teacher) end
-  end,
-  referrals = function(want)
-    if want.referrals then
-      for _, r in pairs(want.referrals) do referral(r) end
-    elseif want.id then
-      referral(want)
-    end
-  end,
-  absences = function(want) -- B16: a semester course's days were its term
-    for _, day in pairs(want.absences) do
-      for _, p in pairs(day.periods) do
-        if p.days == "S1" or p.days == "S2" then p.days = "MWH" end
-      end
-    end
-  end,
-}
+-- The parsers' corrections apply to the REST answers as well, by the page
+-- that answers a call (a PUT /session answers its redirect target).
+local parser_corrections = require "focus_corrections"
 
 local function page_of(call)
   local req = call.request
   local path = req.method == "PUT" and (req.json.redirect or "portal") or req.path
   path = path:gsub("^/api/v3/", "")
-  if path:find("^calendar/assignments/") then return "assignment" end
+  if path:find("^calendar/%a+/") then return "calendar_detail" end
   return path:match("^(%a+)")
 end
 
