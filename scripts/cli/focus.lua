@@ -120,6 +120,7 @@ if not opts.url:find("^https?://[^/]") then die("--url must be an http:// or htt
 if (opts.year == nil) ~= (opts.mp == nil) then die("--year and --mp go together") end
 local endpoint, args = endpoint_of(words)
 local timeout = opts.timeout and int_arg(opts.timeout, "--timeout") or 30
+local switch = opts.year and { year = int_arg(opts.year, "--year"), mp_id = int_arg(opts.mp, "--mp") }
 
 local state, login_status, msg = focus.login {
   base_url = opts.url, username = opts.user, password = read_password(), timeout = timeout,
@@ -135,10 +136,7 @@ if is_tty(2) then
 end
 
 local status, body = 200, nil
-if opts.year then
-  status, body = focus.call(state, "set_marking_period",
-    { year = int_arg(opts.year, "--year"), mp_id = int_arg(opts.mp, "--mp") })
-end
+if switch then status, body = focus.call(state, "set_marking_period", switch) end
 if status == 200 then status, body = focus.call(state, endpoint, args, { on_progress = progress }) end
 focus.logout(state)
 if status ~= 200 then die(string.format("%d: %s", status, body.error or json.encode(body)), 1) end

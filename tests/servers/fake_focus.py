@@ -61,7 +61,6 @@ def split_modname(params):
 
 class Corpus:
     def __init__(self, pages_dir):
-        self.dir = pages_dir
         with open(os.path.join(pages_dir, "manifest.json"), encoding="utf-8") as f:
             self.manifest = m = json.load(f)
         self.ignored = set(m["url_rules"]["ignored_params"])
@@ -127,9 +126,9 @@ class State:
                       "expired": 0, "redirects_to_login": 0, "in_flight": 0,
                       "max_in_flight": 0, "api_calls": 0, "mp_switches": 0, "paths": {}}
 
-    def count(self, key, n=1):
+    def count(self, key):
         with self.lock:
-            self.stats[key] += n
+            self.stats[key] += 1
 
     def session(self, sid):
         """The live session for a cookie value (touching it), or None."""
@@ -148,10 +147,10 @@ class State:
     def new_session(self):
         sid = secrets.token_hex(13)
         year, mp = self.corpus.default
+        session = {"id": sid, "year": year, "mp": mp, "flags": set(), "last": time.time()}
         with self.lock:
-            self.sessions[sid] = {"id": sid, "year": year, "mp": mp, "flags": set(),
-                                  "last": time.time()}
-        return self.sessions[sid]
+            self.sessions[sid] = session
+        return session
 
     def drop(self, sid):
         with self.lock:
@@ -265,7 +264,7 @@ class Handler(BaseHTTPRequestHandler):
         query = parse_qsl(url.query, keep_blank_values=True)
         form = self.read_form() if self.command == "POST" else []
         if path == "/focus/index.php":
-            return self.index(url.query, query, form)
+            return self.index(query, form)
         if path.startswith("/photos/"):
             return self.photo(path)
         session = self.st.session(self.cookie("PHPSESSID") or "")
@@ -283,7 +282,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- Focus pages --------------------------------------------------------------
 
-    def index(self, raw_query, query, form):
+    def index(self, query, form):
         st = self.st
         names = [k for k, _ in query]
         sid = self.cookie("PHPSESSID")
@@ -297,10 +296,10 @@ class Handler(BaseHTTPRequestHandler):
             # `data` is itself a query string (jQuery serialize()); decoding it as
             # one accepts raw and properly URL-encoded credentials alike.
             creds = dict(parse_qsl(fields.get("data", ""), keep_blank_values=True))
-            if sid:
-                st.drop(sid)  # session id regenerated on login
             if creds.get("username") == st.corpus.credentials["username"] and \
                     creds.get("password") == st.corpus.credentials["password"]:
+                if sid:
+                    st.drop(sid)  # session id regenerated on login
                 st.count("logins")
                 session = st.new_session()
                 return self.json({"success": True, "url": "Modules.php?modname=misc/Portal.php"},
