@@ -5,7 +5,6 @@
 #include "css.h"
 
 #include <setjmp.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -485,8 +484,7 @@ static const GumboNode *parent_element(const GumboNode *n) {
     return css_is_element(n->parent) ? n->parent : NULL;
 }
 
-/* The nearest element sibling in direction dir (-1 previous, +1 next). */
-static const GumboNode *sibling_element(const GumboNode *n, int dir) {
+GumboNode *css_sibling(const GumboNode *n, int dir) {
     if (!n->parent) return NULL;
     const GumboVector *ch = css_children(n->parent);
     for (size_t i = n->index_within_parent; dir < 0 ? i-- > 0 : ++i < ch->length;)
@@ -537,7 +535,7 @@ static int contains_text(const cond *c, const GumboNode *el) {
 
 static int nth_position(const GumboNode *el) {
     int pos = 1;
-    for (const GumboNode *s = sibling_element(el, -1); s; s = sibling_element(s, -1)) pos++;
+    for (const GumboNode *s = css_sibling(el, -1); s; s = css_sibling(s, -1)) pos++;
     return pos;
 }
 
@@ -554,8 +552,8 @@ static int match_cond(const cond *c, const GumboNode *el) {
         return at && has_word(at->value, c->value, c->len);
     }
     case C_ATTR: return match_attr(c, el);
-    case C_FIRST: return sibling_element(el, -1) == NULL;
-    case C_LAST: return sibling_element(el, +1) == NULL;
+    case C_FIRST: return css_sibling(el, -1) == NULL;
+    case C_LAST: return css_sibling(el, +1) == NULL;
     case C_NTH: {
         long d = nth_position(el) - c->b;
         if (c->a == 0) return d == 0;
@@ -592,10 +590,10 @@ static int match_from(const compound *cp, const GumboNode *el) {
         n = parent_element(el);
         return n && match_from(cp->left, n);
     case '+':
-        n = sibling_element(el, -1);
+        n = css_sibling(el, -1);
         return n && match_from(cp->left, n);
     case '~':
-        for (n = sibling_element(el, -1); n; n = sibling_element(n, -1))
+        for (n = css_sibling(el, -1); n; n = css_sibling(n, -1))
             if (match_from(cp->left, n)) return 1;
         return 0;
     default:

@@ -40,6 +40,8 @@ int css_is_element(const GumboNode *node);
 /* The next node in document order inside scope's subtree (scope excluded),
  * descending into n's children unless skip_children; NULL at the end. */
 GumboNode *css_next(const GumboNode *n, const GumboNode *scope, int skip_children);
+/* The nearest element sibling before (dir < 0) or after (dir > 0) n, or NULL. */
+GumboNode *css_sibling(const GumboNode *n, int dir);
 /* The element's tag name as written for unknown tags (case as in the source),
  * lower case for known ones. */
 void css_tag_name(const GumboNode *el, const char **name, size_t *len);

@@ -1,4 +1,4 @@
-/* sis.http: HTTP sessions on libcurl (API: docs/lua-api.md, "sis.http").
+/* sis.http: HTTP sessions on libcurl (API: README.md, "sis.http").
  *
  * A session owns one curl share (cookies, DNS, TLS sessions), so every
  * transfer of the session, concurrent ones included, uses one cookie jar;

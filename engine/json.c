@@ -1,5 +1,5 @@
 /* sis.json: a small strict JSON codec (RFC 8259) that keeps Lua 5.4's
- * integer/float distinction, which lua-cjson 2.1.0 loses (see docs/lua-api.md).
+ * integer/float distinction, which lua-cjson 2.1.0 loses (see README.md, "Dependencies").
  *
  * Decisions beyond the API document:
  * - json.null is the NULL light userdata, the very value of cjson.null.

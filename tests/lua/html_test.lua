@@ -417,14 +417,40 @@ t.test("hostile input is refused before gumbo sees it", function()
     html.parse("<table><tr><td><svg>" .. ("<g><td>"):rep(1000) .. "</svg></table>"))
   t.fails("^html: nesting deeper than 400$",
     html.parse("<div>" .. ("<span>"):rep(398) .. ("</b>"):rep(200000)))
+  t.fails("^html: nesting deeper than 400$", html.parse(("<h2><div><h1></h2>"):rep(300)))
+  t.fails("^html: nesting deeper than 400$", html.parse(("<select><xmp></select><div></xmp>"):rep(500)))
+  t.fails("^html: nesting deeper than 400$", html.parse("<svg><div>" .. ("<span/>"):rep(500)))
+  t.fails("^html: nesting deeper than 400$",
+    html.parse("<svg><foreignObject>" .. ("<div><style></div></style>"):rep(500)))
+  t.fails("^html: nesting deeper than 400$", html.parse("<frameset>" .. ("<xmp><frameset>"):rep(500)))
   t.fails("^html: input too large %(9437185 > 8388608 bytes%)$", html.parse(("x"):rep(9 * 1024 * 1024 + 1)))
   t.fails("^html: input too large %(100 > 50 bytes%)$", html.parse(("x"):rep(100), { max_size = 50 }))
   t.fails("^html: nesting deeper than 40$", html.parse(("<div>"):rep(41), { max_depth = 40 }))
   t.ok(html.parse(("<div>"):rep(40), { max_depth = 40 }))
   t.raises(function() html.parse("x", { max_deep = 3 }) end, "unknown option 'max_deep'", true)
-  t.raises(function() html.parse("x", { max_depth = 0 }) end, "out of range", true)
+  t.raises(function() html.parse("x", { max_depth = 0 }) end, "option 'max_depth' must be an integer in 1..1000000", true)
   t.raises(function() html.parse("x", 5) end, "table expected")
   t.raises(function() html.parse() end, "string expected")
+end)
+
+t.test("what the pre-scan lets through is bounded by gumbo's CPU budget", function()
+  -- an orphaned <b> that </b> does not close: the pre-scan sees no nesting,
+  -- gumbo nests one <b> per repetition (quadratic time beyond thousands)
+  local doc = assert(html.parse(("<b><p><b></p></b>"):rep(3000)))
+  t.eq(#doc:select("b"), 6000)
+  local p = doc:select("p")[3000]
+  local depth = 0
+  for _ = 1, 5000 do
+    if not p then break end
+    depth, p = depth + 1, p:parent()
+  end
+  t.eq(depth, 3003, "html, body, 3000 nested <b> and the <p>")
+  t.eq(#doc:select("b b b b b b b b b b p"), 2991, "ancestor walks at depth 3000")
+  t.eq(doc:select_one("body"):outer_html(),
+    "<body>" .. ("<b><p><b></b></p>"):rep(3000) .. ("</b>"):rep(3000) .. "</body>")
+  t.eq(#doc:select_one("body"):text(), 0)
+  doc:close()
+  t.fails("^html: parse over its CPU time budget %(3%d%d%d ms%)$", html.parse(("<b><p><b></p></b>"):rep(240000)))
 end)
 
 t.test("legit deep-ish and sloppy pages still parse", function()
@@ -445,6 +471,13 @@ t.test("legit deep-ish and sloppy pages still parse", function()
   t.eq(#assert(html.parse("<svg>" .. ('<path d="M0"/>'):rep(2000) .. "</svg>")):select("svg > path"), 2000)
   t.eq(#assert(html.parse(("<b>x</b><i>y</i>"):rep(5000))):select("b, i"), 10000)
   t.eq(#assert(html.parse(("<script>if (a<b) { document.write('<div>') }</script>"):rep(1000))):select("div"), 0)
+  -- what sits in comments and raw text is not markup; what follows them is
+  t.ok(html.parse(("<!-- <span> -->"):rep(1000) .. ("<!-- -- -> <i> -!> --><b>x</b>"):rep(1000)))
+  t.fails("nesting", html.parse(("<!--><span>"):rep(1000)))
+  t.fails("nesting", html.parse(("<!---><span>"):rep(1000)))
+  t.fails("nesting", html.parse(("<!-- x --!><span>"):rep(1000)))
+  t.ok(html.parse(("<textarea><span></textarea><title><div></title><style><b></style>"):rep(1000)))
+  t.ok(html.parse(("<p title='<span>' data-x=\"<div>\">x</p>"):rep(1000)))
   -- every Focus page of the corpus parses under the default limits
   local n = 0
   for name in io.popen("ls " .. t.root .. "/tests/fixtures/focus/pages/*.html"):lines() do

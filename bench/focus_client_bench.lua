@@ -1,0 +1,49 @@
+-- Wall time of the Focus fan-outs against fake_focus.py --latency 100:
+-- one page, /courses (the portal, then 7 course pages at once; target
+-- ≤ 2.5× one page) and a year calendar (12 months at once; target ≤ 1.5×).
+-- Prints figures, asserts nothing.
+local root = os.getenv("SIS_TEST_ROOT") or "."
+package.path = root .. "/tests/lua/?.lua;" .. package.path
+local t = require "testlib"
+local fake = require "focus_fake"
+local focus = require "focus.service"
+local date = require "sis.date"
+
+local LATENCY_MS = 100
+local ROUNDS = 5
+
+local server = fake.start("--latency " .. LATENCY_MS)
+local state = assert(focus.login {
+  base_url = server.base, username = fake.user, password = fake.password, timeout = 30,
+})
+
+local function median(xs)
+  table.sort(xs)
+  return xs[(#xs + 1) // 2]
+end
+
+-- median wall time (ms) of `ROUNDS` calls, and the fake's max in-flight
+local function measure(endpoint, args)
+  local times = {}
+  server.stats(true)
+  for i = 1, ROUNDS do
+    local t0 = date.now()
+    local status = focus.call(state, endpoint, args)
+    times[i] = (date.now() - t0) * 1000
+    assert(status == 200, endpoint .. " answered " .. tostring(status))
+  end
+  return median(times), server.stats().max_in_flight
+end
+
+local page = measure("schedule")
+local courses, courses_flight = measure("courses")
+local year, year_flight = measure("calendar", { year = 2017 })
+
+print(string.format("focus client, fake Focus latency %d ms, median of %d", LATENCY_MS, ROUNDS))
+print(string.format("  one page (schedule)        %7.1f ms", page))
+print(string.format("  /courses (portal + 7)      %7.1f ms  = %.2fx one page (target <= 2.5x), max in flight %d",
+  courses, courses / page, courses_flight))
+print(string.format("  calendar/2017 (12 months)  %7.1f ms  = %.2fx one page (target <= 1.5x), max in flight %d",
+  year, year / page, year_flight))
+focus.logout(state)
+for _, s in ipairs(t.servers) do s.stop() end

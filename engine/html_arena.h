@@ -1,0 +1,54 @@
+/* gumbo's memory for one document, and the CPU budget of its parse (see
+ * html_arena.c). */
+#ifndef SIS_HTML_ARENA_H
+#define SIS_HTML_ARENA_H
+
+#include <gumbo.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <time.h>
+
+enum { HTML_ARENA_CLASSES = 9 };
+
+struct html_chunk;
+struct html_large;
+union html_header;
+
+/* Spare chunks shared by the arenas of one Lua state (so, one thread). */
+typedef struct html_pool {
+    struct html_chunk *spare;
+    size_t count;
+    int closed; /* after html_pool_close, released chunks go back to malloc */
+} html_pool;
+
+typedef enum { HTML_PARSE_OK, HTML_PARSE_TOO_SLOW, HTML_PARSE_NO_MEMORY } html_parse_failure;
+
+typedef struct html_arena {
+    html_pool *pool; /* set by the owner before parsing */
+    struct html_chunk *chunks;
+    char *bump;
+    size_t left;
+    union html_header *free_list[HTML_ARENA_CLASSES];
+    struct html_large *larges;
+    size_t bytes; /* taken from malloc (frees not deducted), for the collector */
+    unsigned long calls;
+    struct timespec deadline;
+    jmp_buf *abort; /* set while gumbo parses */
+    html_parse_failure failure;
+} html_arena;
+
+/* The CPU time gumbo may spend on len bytes: 1 s plus 1 s per 2 MB, about
+ * ten times what it needs on ordinary pages. */
+long html_parse_budget_ms(size_t len);
+
+/* Parses s into the arena. NULL, with a->failure set, when gumbo ran over its
+ * budget or out of memory; the caller then releases the arena. */
+GumboOutput *html_arena_parse(html_arena *a, const char *s, size_t len);
+
+/* Frees all the arena holds (its chunks go back to the pool, up to 1 MiB). */
+void html_arena_release(html_arena *a);
+
+/* Frees the pool's spare chunks; releases after this free theirs. */
+void html_pool_close(html_pool *p);
+
+#endif

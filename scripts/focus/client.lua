@@ -1,0 +1,258 @@
+-- The Focus for Schools HTTP client over sis.http: login, page fetches with a
+-- transparent re-login when Focus has forgotten the PHP session (bug B18 of
+-- the original), marking-period switching like the side form, the
+-- finalGrades API and concurrent fan-outs.
+--
+--   local c <close> = client.open(state)   -- state: see focus/service.lua
+--   res, err, kind = client.get(c, client.page("portal"))
+--
+-- Failures return nil, err, kind; kind is one of sis.http's transport kinds
+-- (timeout, connect, ...) or "credentials" (login refused), "not_found"
+-- (Focus's 404 page), "upstream" (anything else Focus answered that we cannot use).
+local http = require "sis.http"
+local json = require "sis.json"
+local codec = require "sis.codec"
+local pages = require "focus.pages"
+
+local client = {}
+
+-- Key of the finalGrades API signature (docs/focus-pages.md §3.10; the same
+-- for every 2016-17 Focus, it ships in Focus's own JavaScript).
+local API_KEY = "e01c88dde89d9dc0cb59cec2e81e2602793ed282"
+local PER_HOST = 16 -- a year calendar is 12 pages fetched at once
+
+local PAGES = {
+  login = "focus/index.php",
+  logout = "focus/index.php?logout",
+  api = "focus/API/APIEndpoint.php",
+  portal = "focus/Modules.php?modname=misc/Portal.php",
+  course = "focus/Modules.php?modname=Grades/StudentGBGrades.php?course_period_id=%s",
+  schedule = "focus/Modules.php?modname=Scheduling/Schedule.php",
+  calendar = "focus/Modules.php?modname=School_Setup/Calendar.php&month=%d&year=%d",
+  occasion = "focus/Modules.php?modname=School_Setup/Calendar.php&modfunc=detail&event_id=%s",
+  assignment = "focus/Modules.php?modname=School_Setup/Calendar.php&modfunc=detail&assignment_id=%s",
+  demographic = "focus/Modules.php?modname=Students/Student.php",
+  address = "focus/Modules.php?modname=Students/Student.php&include=Address",
+  referrals = "focus/Modules.php?force_package=SIS&modname=Discipline/Referrals.php",
+  absences = "focus/Modules.php?force_package=SIS&modname=Attendance/StudentSummary.php",
+  final_grades_page = "focus/Modules.php?force_package=SIS&modname=Grades/StudentRCGrades.php",
+}
+
+-- The path (relative to the base URL) of a Focus page; `...` fills its %s/%d.
+function client.page(name, ...)
+  local p = PAGES[name] or error("focus.client: unknown page '" .. tostring(name) .. "'", 2)
+  return select("#", ...) > 0 and p:format(...) or p
+end
+
+local function save(c)
+  if c.closed then return end
+  c.closed = true
+  local st = c.state
+  st.cookies = c.http:export_cookies()
+  -- Focus tells when it will forget the session (Unix time, refreshed by every page).
+  st.expires = math.tointeger(tonumber(c.http:cookie("session_timeout") or "")) or st.expires
+  c.http:close()
+end
+
+-- No __gc: the http session has its own, and cookies saved late would be lost anyway.
+local client_mt = { __close = save, __index = { close = save } }
+
+-- Opens a client on a state table (cookies are imported from it and saved
+-- back into it by close()/__close).
+function client.open(state)
+  assert(type(state) == "table" and type(state.base_url) == "string", "focus.client: bad state")
+  local s = http.session { timeout = state.timeout or 30, per_host = PER_HOST }
+  if state.cookies and state.cookies ~= "" then s:import_cookies(state.cookies) end
+  return setmetatable({ state = state, http = s }, client_mt)
+end
+
+local function url(c, path) return c.state.base_url .. path end
+
+-- What a Focus answer means: the response, or nil, err, kind.
+local function classify(res)
+  local status = res.status
+  if status >= 300 and status < 400 then
+    local loc = res.headers.location or ""
+    if loc:find("index%.php") then return nil, "focus: session expired", "expired" end
+    return nil, "focus: unexpected redirect to " .. loc, "upstream"
+  end
+  if status == 404 then return nil, "focus: page not found", "not_found" end
+  if status ~= 200 then
+    local where = (res.url or ""):gsub("%?.*", "")
+    return nil, string.format("focus: upstream answered HTTP %d (%s)", status, where), "upstream"
+  end
+  -- Full pages carry the side selects; only other pages (login page, popups,
+  -- Focus's error page) need the parsers' closer look.
+  if res.body:find("^%s*<") and not res.body:find('name="side_syear"', 1, true) then
+    local kind = pages.kind(res.body)
+    if kind == "login" then return nil, "focus: session expired", "expired" end
+    if kind == "not_found" then return nil, "focus: page not found", "not_found" end
+  end
+  return res
+end
+
+local function send(c, req)
+  local res, err, kind = c.http:request(req)
+  if not res then return nil, "focus: " .. err, kind end
+  return classify(res)
+end
+
+-- The request table for a page path (GET, or POST of `form`); redirects are
+-- not followed so that Focus's 302 to index.php is seen as an expired session.
+local function request_for(c, path, form)
+  return { url = url(c, path), method = form and "POST" or "GET", form = form, redirects = false }
+end
+
+-- After a re-login Focus is back on its default year: a retried page carries
+-- the year/marking period chosen earlier with client.switch (state.year/mp;
+-- Focus reads side_* on any page).
+local function with_side(c, req)
+  local st = c.state
+  if not (st.year and st.mp) or not req.url:find("/Modules%.php%?") then return req end
+  local copy = {}
+  for k, v in pairs(req) do copy[k] = v end
+  copy.url = string.format("%s&side_syear=%d&side_mp=%s", req.url, st.year, st.mp)
+  return copy
+end
+
+-- Logs in (again): a fresh PHP session. → true | nil, err, kind
+function client.login(c)
+  local st = c.state
+  c.http:clear_cookies()
+  -- `data` is itself a query string: URL-encoded properly so that & = + %
+  -- in a password survive (the original concatenated it raw).
+  local data = http.encode_query { { "username", st.username }, { "password", st.password } }
+  local res, err, kind = c.http:request {
+    url = url(c, PAGES.login), method = "POST", redirects = false,
+    form = { { "login", "true" }, { "data", data } },
+  }
+  if not res then return nil, "focus: " .. err, kind end
+  if res.status ~= 200 then
+    return nil, string.format("focus: login answered HTTP %d", res.status), "upstream"
+  end
+  local answer = json.decode(res.body)
+  if type(answer) ~= "table" then return nil, "focus: the login answer is not JSON", "upstream" end
+  if answer.success ~= true then return nil, "focus: invalid credentials", "credentials" end
+  if not c.http:cookie("PHPSESSID") then
+    return nil, "focus: the login answer set no PHPSESSID cookie", "upstream"
+  end
+  st.login_count = (st.login_count or 0) + 1
+  return true
+end
+
+-- Runs attempt() (→ res | nil, err, kind); if Focus answered the login page,
+-- logs in again and runs it once more (`retry` = true the second time).
+local function with_relogin(c, attempt)
+  local res, err, kind = attempt(false)
+  if kind ~= "expired" then return res, err, kind end
+  local ok, lerr, lkind = client.login(c)
+  if not ok then return nil, lerr, lkind end
+  res, err, kind = attempt(true)
+  if kind == "expired" then
+    return nil, "focus: still sent to the login page after logging in again", "upstream"
+  end
+  return res, err, kind
+end
+
+-- GET a page (path from client.page), or POST `form` to it. → res | nil, err, kind
+function client.get(c, path, form)
+  local req = request_for(c, path, form)
+  return with_relogin(c, function(retry) return send(c, retry and with_side(c, req) or req) end)
+end
+
+-- Fetches many pages at once (one curl multi). `items`: array of paths or
+-- of {url = absolute URL} (e.g. the photo). → array of {res = } or {err =, kind = },
+-- in order. Pages answered with the login page are fetched again after one re-login.
+function client.get_all(c, items, on_progress)
+  local reqs = {}
+  for i, it in ipairs(items) do
+    reqs[i] = type(it) == "table" and { url = it.url, redirects = false } or request_for(c, it)
+  end
+  local out = {}
+  local function run(idx, retry)
+    local batch = {}
+    for j, i in ipairs(idx) do batch[j] = retry and with_side(c, reqs[i]) or reqs[i] end
+    local results = c.http:request_all(batch, { on_progress = on_progress })
+    for j, i in ipairs(idx) do
+      local r = results[j]
+      if r.error then
+        out[i] = { err = "focus: " .. r.error, kind = r.kind }
+      else
+        local res, err, kind = classify(r)
+        out[i] = { res = res, err = err, kind = kind }
+      end
+    end
+  end
+  local all = {}
+  for i = 1, #reqs do all[i] = i end
+  run(all, false)
+  local expired = {}
+  for i, o in ipairs(out) do
+    if o.kind == "expired" then expired[#expired + 1] = i end
+  end
+  if #expired > 0 then
+    local ok, err, kind = client.login(c)
+    if not ok then
+      for _, i in ipairs(expired) do out[i] = { err = err, kind = kind } end
+      return out
+    end
+    run(expired, true)
+    for _, i in ipairs(expired) do
+      if out[i].kind == "expired" then
+        out[i] = { err = "focus: still sent to the login page after logging in again",
+                   kind = "upstream" }
+      end
+    end
+  end
+  return out
+end
+
+-- Switches the year / marking period like the side form: posts side_syear
+-- and side_mp to a Modules.php page and returns that page in the new period.
+function client.switch(c, year, mp, path)
+  local res, err, kind = client.get(c, path, { { "side_syear", year }, { "side_mp", mp } })
+  if res then c.state.year, c.state.mp = year, tostring(mp) end
+  return res, err, kind
+end
+
+-- One finalGrades API call (`argument` = -1, all_SEM, all_SEM_exams, all_QTR).
+-- Focus only answers it once the final-grades page was opened in the session.
+-- → the JSON text | nil, err, kind
+function client.final_grades(c, argument)
+  local st = c.state
+  local function attempt()
+    if not st.student_id or st.grades_page_login ~= st.login_count then
+      -- (with the chosen year: this may be the first page of a new session)
+      local res, err, kind = send(c, with_side(c, request_for(c, PAGES.final_grades_page)))
+      if not res then return nil, err, kind end
+      -- the API's accessID: the whole id, whatever its length (the original read 3 characters, B9)
+      local page, perr = pages.parse("final_grades_page", res.body)
+      if not page then return nil, perr, "upstream" end
+      st.student_id, st.grades_page_login = page.student_id, st.login_count
+    end
+    local api, method = "finalGrades", "requestGrades"
+    local res, err, kind = send(c, request_for(c, PAGES.api, {
+      { "accessID", st.student_id }, { "api", api }, { "method", method },
+      { "modname", "Grades/StudentRCGrades.php" }, { "arguments[]", argument },
+      { "arguments[1][**FIRST-REQUEST**]", "true" },
+      { "signature", codec.hmac_sha1_hex(API_KEY, "-" .. st.student_id .. "-" .. api .. "-" .. method) },
+    }))
+    if not res then return nil, err, kind end
+    local answer = json.decode(res.body)
+    if type(answer) == "table" and answer.success == false then
+      return nil, "focus: the finalGrades API refused the call: " .. tostring(answer.error), "upstream"
+    end
+    return res.body
+  end
+  return with_relogin(c, attempt)
+end
+
+-- Ends the Focus session (and forgets its cookies). → true | nil, err, kind
+function client.logout(c)
+  local res, err, kind = c.http:request { url = url(c, PAGES.logout), redirects = false }
+  c.http:clear_cookies()
+  if not res then return nil, "focus: " .. err, kind end
+  return true
+end
+
+return client

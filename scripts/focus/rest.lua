@@ -1,0 +1,119 @@
+-- REST routes of the focus-api compatible API (/api/v3/*), see
+-- docs/architecture.md "REST routes" and the focus-api README.
+-- The session namespace "focus" holds the focus.service state.
+local focus = require "focus.service"
+
+local NS = "focus"
+local BAD_REQUEST = { error = "Bad request" }
+local FORBIDDEN = { error = "Forbidden" }
+local NOT_FOUND = { error = "Not found" }
+
+-- A path segment that must be a number (Flask's <int:...>): its integer,
+-- false when it is not digits (→ 404), nil when it is too large (→ 400).
+local function int(s)
+  if not s:find("^%d+$") then return false end
+  return math.tointeger(tonumber(s))
+end
+
+-- A route calling `endpoint` on the caller's session. args_of(params) → the
+-- endpoint's args | nil, status (path segments that are not what they should be).
+local function call(endpoint, args_of)
+  return function(req)
+    local state = req.session(NS)
+    if not state then return 403, FORBIDDEN end
+    local args, status = {}, nil
+    if args_of then args, status = args_of(req.params) end
+    if not args then return status, status == 404 and NOT_FOUND or BAD_REQUEST end
+    local code, body = focus.call(state, endpoint, args)
+    -- the password no longer works: the session is useless
+    if code == 401 then req.end_session(NS) end
+    return code, body
+  end
+end
+
+local function by_id(params) return { id = params.id } end
+
+-- calendar/<year>[/<month>[/<day>]]: integers, else 404 like Flask's routes.
+local function calendar_args(params)
+  local args = {}
+  for _, k in ipairs { "year", "month", "day" } do
+    if params[k] then
+      local v = int(params[k])
+      if v == false then return nil, 404 end
+      if v == nil then return nil, 400 end
+      args[k] = v
+    end
+  end
+  return args
+end
+
+local function session_get(req)
+  local state = req.session(NS)
+  if not state then return 403, FORBIDDEN end
+  return focus.call(state, "session")
+end
+
+local function session_post(req)
+  local j = req.json
+  if type(j) ~= "table" or type(j.username) ~= "string" or type(j.password) ~= "string" then
+    return 400, BAD_REQUEST
+  end
+  local url = req.config and req.config.focus_url
+  if not url then return 503, { error = "no Focus URL configured (sis serve --focus-url)" } end
+  local state, status, msg = focus.login {
+    base_url = url, username = j.username, password = j.password,
+    timeout = req.config.timeout,
+  }
+  if not state then return status, { error = msg } end
+  if req.session(NS) then req.end_session(NS) end
+  req.start_session(NS, state)
+  return focus.call(state, "session")
+end
+
+-- PUT {"year": int, "mp_id": int, "redirect"?: string}
+local function session_put(req)
+  local state = req.session(NS)
+  if not state then return 403, FORBIDDEN end
+  local j = req.json
+  if type(j) ~= "table" or math.type(j.year) ~= "integer" or math.type(j.mp_id) ~= "integer"
+      or (j.redirect ~= nil and type(j.redirect) ~= "string") then
+    return 400, BAD_REQUEST
+  end
+  return focus.call(state, "set_marking_period", { year = j.year, mp_id = j.mp_id, redirect = j.redirect })
+end
+
+local function session_delete(req)
+  local state = req.session(NS)
+  if not state then return 403, FORBIDDEN end
+  focus.logout(state)
+  req.end_session(NS)
+  return 200, {}
+end
+
+local routes = {
+  { method = "GET", path = "/api/v3/session", handler = session_get },
+  { method = "POST", path = "/api/v3/session", handler = session_post },
+  { method = "PUT", path = "/api/v3/session", handler = session_put },
+  { method = "DELETE", path = "/api/v3/session", handler = session_delete },
+  { method = "GET", path = "/api/v3/portal", handler = call("portal") },
+  { method = "GET", path = "/api/v3/courses", handler = call("courses") },
+  { method = "GET", path = "/api/v3/courses/:id", handler = call("courses", by_id) },
+  { method = "GET", path = "/api/v3/schedule", handler = call("schedule") },
+  -- the popups before calendar/<year>/<month>, which would take "occasions" for a year
+  { method = "GET", path = "/api/v3/calendar/occasions/:id", handler = call("calendar_occasion", by_id) },
+  { method = "GET", path = "/api/v3/calendar/assignments/:id", handler = call("calendar_assignment", by_id) },
+  { method = "GET", path = "/api/v3/calendar/:year", handler = call("calendar", calendar_args) },
+  { method = "GET", path = "/api/v3/calendar/:year/:month", handler = call("calendar", calendar_args) },
+  { method = "GET", path = "/api/v3/calendar/:year/:month/:day", handler = call("calendar", calendar_args) },
+  { method = "GET", path = "/api/v3/demographic", handler = call("demographic") },
+  { method = "GET", path = "/api/v3/address", handler = call("address") },
+  { method = "GET", path = "/api/v3/referrals", handler = call("referrals") },
+  { method = "GET", path = "/api/v3/referrals/:id", handler = call("referrals", by_id) },
+  { method = "GET", path = "/api/v3/absences", handler = call("absences") },
+}
+for _, name in ipairs { "exams", "final_grades", "semester_grades", "quarter_grades" } do
+  routes[#routes + 1] = { method = "GET", path = "/api/v3/" .. name, handler = call(name) }
+  routes[#routes + 1] = { method = "GET", path = "/api/v3/" .. name .. "/:id", handler = call(name, by_id) }
+end
+
+return routes

@@ -1,0 +1,365 @@
+-- The Focus service: a logged-in state plus an endpoint name → an HTTP-shaped
+-- answer (docs/architecture.md "Services").
+--
+--   state, status, msg = focus.login{ base_url =, username =, password = [, timeout = s] }
+--   status, body = focus.call(state, endpoint, args)
+--   focus.logout(state)
+--
+-- Endpoints and their args (ids are digit strings or integers; year, month,
+-- day, mp_id integers):
+--   portal, schedule, demographic, address, absences        {}
+--   courses, referrals, exams, final_grades, semester_grades,
+--   quarter_grades                                          { id = optional }
+--   calendar                  { year =, month = optional, day = optional }
+--   calendar_occasion, calendar_assignment                  { id = }
+--   set_marking_period        { year =, mp_id =, redirect = optional }
+--   session                   {} → { username, timeout }
+--
+-- The state is a plain JSON-serialisable table: base_url, username, password
+-- (kept in memory for the transparent re-login), timeout, cookies (exported
+-- jar text), year/mp (chosen marking period), student_id, photo_url,
+-- expires (Focus's session_timeout), login_count, grades_page_login.
+local client = require "focus.client"
+local pages = require "focus.pages"
+local json = require "sis.json"
+local log = require "sis.log"
+
+local service = {}
+
+local BAD_REQUEST = { error = "Bad request" }
+local NOT_FOUND = { error = "Not found" }
+local STATUS = { credentials = 401, not_found = 404, timeout = 504 }
+local MESSAGE = { [401] = "Invalid credentials", [404] = "Not found" }
+
+-- The answer for a failure of focus.client (nil, err, kind).
+local function fail(err, kind)
+  local status = STATUS[kind] or 502
+  if status >= 500 then log.warn("%s", err) end
+  return status, { error = MESSAGE[status] or err }
+end
+
+-- What a parser failure answers: Focus said the object does not exist (the
+-- calendar popups: 400, as the README says), Focus's 404 page, else 502.
+local PARSE_FAILURE = { missing = { 400, BAD_REQUEST }, not_found = { 404, NOT_FOUND } }
+
+local function parse_failure(err, kind)
+  local known = PARSE_FAILURE[kind]
+  if known then return nil, known[1], known[2] end
+  log.warn("%s", err)
+  return nil, 502, { error = err }
+end
+
+-- Parses a page answer. → data | nil, status, body
+local function parse(parser, ctx, res, err, kind)
+  if not res then return nil, fail(err, kind) end
+  local data, perr, pkind = pages.parse(parser, res.body, ctx)
+  if not data then return parse_failure(perr, pkind) end
+  return data
+end
+
+local function ok(data, status, body)
+  if not data then return status, body end
+  return 200, data
+end
+
+-- Ids come from URLs: digits only, anything else is an unknown id.
+local function id_of(v)
+  v = math.type(v) == "integer" and tostring(v) or v
+  if type(v) == "string" and v:find("^%d+$") then return v end
+  return nil
+end
+
+-- One record of an id-keyed collection, with the page's marking periods.
+local function one(data, key, id)
+  local items = type(data[key]) == "table" and data[key] or {}
+  local item = id and items[id]
+  if type(item) ~= "table" then return 404, NOT_FOUND end
+  local out = {}
+  for k, v in pairs(item) do out[k] = v end
+  out.mps, out.mp_years = data.mps, data.mp_years
+  return 200, out
+end
+
+-- Pages that can also be the target of set_marking_period: path(args) and
+-- finish(c, args, res, err, kind) → status, body (res, err, kind: the fetch).
+local targets = {}
+
+local function simple(name)
+  return {
+    path = function() return client.page(name) end,
+    finish = function(_, _, ...) return ok(parse(name, nil, ...)) end,
+  }
+end
+targets.portal = simple("portal")
+targets.schedule = simple("schedule")
+targets.address = simple("address")
+targets.absences = simple("absences")
+targets.referrals = {
+  path = function() return client.page("referrals") end,
+  finish = function(_, args, ...)
+    local data, status, body = parse("referrals", nil, ...)
+    if not data then return status, body end
+    if args.id == nil then return 200, data end
+    return one(data, "referrals", id_of(args.id))
+  end,
+}
+targets.course = {
+  path = function(args) return client.page("course", args.id) end,
+  finish = function(_, _, ...) return ok(parse("course", nil, ...)) end,
+}
+
+-- The photo path relative to the base URL: focus-api dropped every "../".
+local function photo_url(c, src)
+  return c.state.base_url .. (src:gsub("%.%./", ""))
+end
+
+-- The demographic page and its photo: both at once when the photo URL is
+-- already known from an earlier call, else the page first.
+targets.demographic = {
+  path = function() return client.page("demographic") end,
+  finish = function(c, _, res, err, kind)
+    if not res then return fail(err, kind) end
+    local src = pages.photo_src(res.body)
+    local picture
+    if src then
+      local want = photo_url(c, src)
+      local got = c.photo -- prefetched together with the page
+      if not got or got.url ~= want then
+        got = client.get_all(c, { { url = want } })[1]
+        got.url = want
+      end
+      if got.res then
+        picture = got.res.body
+        c.state.photo_url = want
+      else
+        log.warn("focus: photo not fetched: %s", got.err)
+      end
+    end
+    return ok(parse("demographic", { picture = picture }, res))
+  end,
+}
+
+local function get_target(c, name, args)
+  local t = targets[name]
+  return t.finish(c, args, client.get(c, t.path(args)))
+end
+
+local endpoints = {}
+
+for _, name in ipairs { "portal", "schedule", "address", "absences", "referrals" } do
+  endpoints[name] = function(c, args) return get_target(c, name, args) end
+end
+
+function endpoints.demographic(c, args)
+  local known = c.state.photo_url
+  if not known then return get_target(c, "demographic", args) end
+  local both = client.get_all(c, { client.page("demographic"), { url = known } })
+  c.photo = both[2]
+  c.photo.url = known
+  local page = both[1]
+  return targets.demographic.finish(c, args, page.res, page.err, page.kind)
+end
+
+-- /courses: the portal, then every course page at once, each with the
+-- portal's days; marking periods of the last course page.
+function endpoints.courses(c, args)
+  if args.id ~= nil then
+    local id = id_of(args.id)
+    if not id then return 404, NOT_FOUND end
+    return get_target(c, "course", { id = id })
+  end
+  local portal, status, body = parse("portal", nil, client.get(c, client.page("portal")))
+  if not portal then return status, body end
+  local ids = {}
+  for id in pairs(portal.courses or {}) do ids[#ids + 1] = id end
+  table.sort(ids)
+  local paths = {}
+  for i, id in ipairs(ids) do paths[i] = client.page("course", id) end
+  local results = client.get_all(c, paths, c.on_progress)
+  local out = { courses = json.object(), mps = portal.mps, mp_years = portal.mp_years }
+  for i, id in ipairs(ids) do
+    local r = results[i]
+    local course, st, b = parse("course", nil, r.res, r.err, r.kind)
+    if not course then return st, b end
+    out.mps, out.mp_years, course.mps, course.mp_years = course.mps, course.mp_years, nil, nil
+    course.days = portal.courses[id].days
+    out.courses[id] = course
+  end
+  return 200, out
+end
+
+local function days_in_month(year, month)
+  return os.date("*t", os.time { year = year, month = month + 1, day = 0, hour = 12 }).day
+end
+
+local function is_int(v, lo, hi)
+  return math.type(v) == "integer" and v >= lo and v <= hi
+end
+
+-- Calendar month; day = that month's answer filtered to the day (with
+-- "day" added); year = the union of the 12 months fetched at once, "month"
+-- dropped (docs/focus-pages.md §4 B4, B5: the original crashed on both).
+function endpoints.calendar(c, args)
+  local year, month, day = args.year, args.month, args.day
+  if not is_int(year, 1, 9999) then return 400, BAD_REQUEST end
+  if month == nil then
+    if day ~= nil then return 400, BAD_REQUEST end
+    local paths = {}
+    for m = 1, 12 do paths[m] = client.page("calendar", m, year) end
+    local results = client.get_all(c, paths, c.on_progress)
+    local out = { year = year }
+    for m = 1, 12 do
+      local r = results[m]
+      local data, status, body = parse("calendar", nil, r.res, r.err, r.kind)
+      if not data then return status, body end
+      for id, ev in pairs(data.events or {}) do
+        out.events = out.events or {}
+        out.events[id] = ev
+      end
+      out.mps, out.mp_years = data.mps, data.mp_years
+    end
+    return 200, out
+  end
+  if not is_int(month, 1, 12) then return 400, BAD_REQUEST end
+  if day ~= nil and not is_int(day, 1, days_in_month(year, month)) then return 400, BAD_REQUEST end
+  local data, status, body = parse("calendar", nil, client.get(c, client.page("calendar", month, year)))
+  if not data then return status, body end
+  if day == nil then return 200, data end
+  local date = string.format("%04d-%02d-%02d", year, month, day)
+  local events = data.events
+  data.events, data.day = nil, day
+  for id, ev in pairs(events or {}) do
+    if ev.date == date then
+      data.events = data.events or {}
+      data.events[id] = ev
+    end
+  end
+  return 200, data
+end
+
+-- Calendar popups. Focus answers an unknown id with a popup full of dashes:
+-- 400, as the README says (the original answered 200 {"id": ...}, B7).
+local function calendar_detail(page)
+  return function(c, args)
+    local id = id_of(args.id)
+    if not id then return 400, BAD_REQUEST end
+    return ok(parse("calendar_detail", { id = id }, client.get(c, client.page(page, id))))
+  end
+end
+endpoints.calendar_occasion = calendar_detail("occasion")
+endpoints.calendar_assignment = calendar_detail("assignment")
+
+-- The finalGrades API family: (endpoint, API argument, parse_api kind, key).
+local function final_grades(argument, kind, key)
+  return function(c, args)
+    local id
+    if args.id ~= nil then
+      id = id_of(args.id)
+      if not id then return 404, NOT_FOUND end
+    end
+    local text, err, fkind = client.final_grades(c, argument)
+    if not text then return fail(err, fkind) end
+    local data, perr, pkind = pages.parse_api(kind, text)
+    if not data then return select(2, parse_failure(perr, pkind)) end
+    if id == nil then return 200, data end
+    local item = type(data[key]) == "table" and data[key][id]
+    if type(item) ~= "table" then return 404, NOT_FOUND end
+    return 200, item
+  end
+end
+endpoints.exams = final_grades("all_SEM_exams", "exams", "exams")
+endpoints.final_grades = final_grades("-1", "final_grades", "grades")
+endpoints.semester_grades = final_grades("all_SEM", "semester_grades", "grades")
+endpoints.quarter_grades = final_grades("all_QTR", "quarter_grades", "grades")
+
+-- set_marking_period's redirect: the forms of the README and of the API
+-- paths, optional /api/v3/ prefix, any case; nil → the portal.
+local REDIRECTS = {
+  { "^portal$", "portal" }, { "^courses?/(%d+)$", "course" }, { "^schedule$", "schedule" },
+  { "^demographic$", "demographic" }, { "^address$", "address" },
+  { "^referrals$", "referrals" }, { "^absences$", "absences" },
+}
+
+local function redirect_target(redirect)
+  if redirect == nil then return "portal", {} end
+  if type(redirect) ~= "string" then return nil end
+  local r = redirect:lower():gsub("^/", ""):gsub("^api/v3/", ""):gsub("/$", "")
+  for _, rule in ipairs(REDIRECTS) do
+    local m = r:match(rule[1])
+    if m then return rule[2], { id = rule[2] == "course" and m or nil } end
+  end
+  return nil
+end
+
+-- Switches Focus to (year, mp_id) by posting the side form to the redirect
+-- target, answering that page. A marking period Focus does not offer for the
+-- year (it falls back to another one) → 400.
+function endpoints.set_marking_period(c, args)
+  local year, mp = args.year, args.mp_id
+  if math.type(year) ~= "integer" or math.type(mp) ~= "integer" then return 400, BAD_REQUEST end
+  local name, targs = redirect_target(args.redirect)
+  if not name then return 400, BAD_REQUEST end
+  local t = targets[name]
+  local status, body = t.finish(c, targs, client.switch(c, year, mp, t.path(targs)))
+  local mps = status == 200 and type(body.mps) == "table" and body.mps
+  if mps then
+    for id, p in pairs(mps) do
+      if p.selected then c.state.year, c.state.mp = p.year, id end
+    end
+    local want = mps[tostring(mp)]
+    if not (want and want.selected and want.year == year) then return 400, BAD_REQUEST end
+  end
+  return status, body
+end
+
+function endpoints.session(c)
+  return 200, { username = c.state.username, timeout = c.state.expires or 0 }
+end
+
+-- Logs in. → state | nil, status, message
+function service.login(opts)
+  assert(type(opts) == "table", "focus.login: options table expected")
+  local base, user, pass = opts.base_url, opts.username, opts.password
+  assert(type(base) == "string" and base:find("^https?://[^/]"), "focus.login: base_url must be an http(s) URL")
+  assert(type(user) == "string", "focus.login: username must be a string")
+  assert(type(pass) == "string", "focus.login: password must be a string")
+  if pass ~= "" then log.secret(pass) end
+  local state = {
+    base_url = base:sub(-1) == "/" and base or base .. "/",
+    username = user, password = pass, timeout = opts.timeout or 30,
+    cookies = "", login_count = 0,
+  }
+  local c <close> = client.open(state)
+  local done, err, kind = client.login(c)
+  if not done then
+    local status, body = fail(err, kind)
+    return nil, status, body.error
+  end
+  return state
+end
+
+-- Calls one endpoint. opts.on_progress(done, total) follows long fan-outs.
+function service.call(state, endpoint, args, opts)
+  local fn = endpoints[endpoint]
+  if not fn then error("focus.call: unknown endpoint '" .. tostring(endpoint) .. "'", 2) end
+  local c <close> = client.open(state)
+  c.on_progress = opts and opts.on_progress
+  return fn(c, args or {})
+end
+
+function service.endpoints()
+  local names = {}
+  for k in pairs(endpoints) do names[#names + 1] = k end
+  table.sort(names)
+  return names
+end
+
+-- Ends the Focus session. → true | nil, err
+function service.logout(state)
+  local c <close> = client.open(state)
+  local done, err = client.logout(c)
+  state.year, state.mp, state.photo_url = nil, nil, nil
+  return done, err
+end
+
+return service
