@@ -1,42 +1,63 @@
 -- End to end: the focus-api REST API through `sis serve` over real HTTP,
--- against the fake Focus.
---  * focus_fidelity_test.lua, run as is but with its REST client swapped for
---    one that talks HTTP to a `sis serve`: every call of tests/fixtures/focus/
---    expected/index.json, statuses and bodies, with the same references and
---    corrections (docs/compatibility.md) as when it calls the handlers directly;
---  * the focus-api README's Python client example, run unchanged.
+-- against the fake Focus: every call of tests/fixtures/focus/expected/
+-- index.json (statuses, bodies and JSON text, with the references and
+-- corrections of tests/lua/focus_expected.lua, as focus_fidelity_test.lua
+-- checks them on the handlers directly), and the focus-api README's Python
+-- client example, run unchanged.
 local t = require "testlib"
 local http = require "sis.http"
 local json = require "sis.json"
+local E = require "focus_expected"
 local H = dofile(t.root .. "/tests/lua/fixtures_server/harness.lua")
--- a private copy: bound to this file's testlib (its servers are stopped at the
--- end of this file) and free to have its REST client replaced
+-- a private copy, bound to this file's testlib: its servers stop with this file
 local fake = dofile(t.root .. "/tests/lua/focus_fake.lua")
 
-local function serve(focus_url, timeout)
-  return t.server(string.format("env SIS_TIMEOUT=%d %s serve --scripts %s --listen 127.0.0.1:0 --focus-url %s",
-    timeout or 20, t.sis, H.quote(t.root .. "/scripts"), focus_url))
+local function serve(focus_url)
+  return t.server(string.format("%s serve --scripts %s --listen 127.0.0.1:0 --focus-url %s",
+    t.sis, H.quote(t.root .. "/scripts"), focus_url))
 end
 
--- focus_fake.rest_client's contract, over HTTP: one cookie jar per client.
-function fake.rest_client(config)
-  local srv = serve(config.focus_url, config.timeout)
-  local client = http.session { timeout = 60 }
-  local c = {}
-  function c.call(method, path, body)
-    local res = assert(client:request { method = method, url = srv.url .. path, json = body })
-    t.eq(res.headers["content-type"], "application/json", method .. " " .. path)
-    t.ok(not srv.log():find(fake.password, 1, true), "the password is in the server log")
-    return res.status, json.decode(res.body)
+local main, expiry = {}, {}
+for _, call in ipairs(E.calls) do table.insert(call.scenario and expiry or main, call) end
+
+-- One HTTP client (one cookie jar) plays the calls in order.
+local function replay(list, srv, before_each)
+  local client <close> = http.session { timeout = 60 }
+  for _, call in ipairs(list) do
+    if before_each then before_each(call) end
+    local req = call.request
+    local res = assert(client:request { method = req.method, url = srv.url .. req.path, json = req.json })
+    t.eq(res.headers["content-type"], "application/json", call.name)
+    local body = json.decode(res.body)
+    local want_status, want = E.reference(call)
+    E.drop_volatile(body, call.volatile)
+    E.drop_volatile(want, call.volatile)
+    t.eq(res.status, want_status, call.name .. " status (" .. res.body:sub(1, 200) .. ")")
+    t.eq(body, want, call.name)
+    t.eq(json.encode(body), json.encode(want), call.name .. " JSON text ([] vs {})")
   end
-  return c
 end
 
-local first, shared = #t.tests + 1, package.loaded.focus_fake
-package.loaded.focus_fake = fake
-dofile(t.root .. "/tests/lua/focus_fidelity_test.lua")
-package.loaded.focus_fake = shared
-for i = first, #t.tests do t.tests[i].name = "via sis serve: " .. t.tests[i].name end
+t.test("every call of index.json through sis serve answers as the original (or its correction)", function()
+  t.ok(#main > 140, "index.json lists the calls")
+  local focus = fake.start()
+  local srv = serve(focus.base)
+  replay(main, srv)
+  t.eq(focus.stats().logins, 1, "one Focus login for the whole replay")
+  local log = srv.log()
+  t.ok(not log:find(fake.password, 1, true), "the password is in the server log")
+  t.match(log, "info  GET /api/v3/portal 200 [%d.]+ ms\n")
+end)
+
+t.test("Focus session expiry through sis serve: transparent re-login", function()
+  t.eq(#expiry, 4)
+  local focus = fake.start("--session-timeout 2")
+  local srv = serve(focus.base)
+  replay(expiry, srv, function(call)
+    if call.name == "expiry_portal_after_focus_timeout" then t.sleep(3.5) end
+  end)
+  t.eq(focus.stats().logins, 2, "the fake Focus saw the second login")
+end)
 
 t.test("the focus-api README's Python client example works unchanged", function()
   local focus = fake.start()
