@@ -9,8 +9,7 @@ local http = require "sis.http"
 local json = require "sis.json"
 local E = require "focus_expected"
 local H = dofile(t.root .. "/tests/lua/fixtures_server/harness.lua")
--- a private copy, bound to this file's testlib: its servers stop with this file
-local fake = dofile(t.root .. "/tests/lua/focus_fake.lua")
+local fake = require "focus_fake"
 
 local function serve(focus_url)
   return t.server(string.format("%s serve --scripts %s --listen 127.0.0.1:0 --focus-url %s",
