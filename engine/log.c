@@ -3,15 +3,18 @@
  * Redaction is applied to every line written, so a script that logs a URL,
  * a form body or a header dump cannot leak a password or a session cookie.
  * The level and the registered secrets are process-wide (shared by the
- * server's worker threads) and guarded by a mutex. */
+ * server's worker threads); the level is atomic, the secrets are guarded by
+ * a mutex. */
 #include "log.h"
 #include "sis.h"
 
 #include <lauxlib.h>
+#include <lualib.h>
 
 #include <ctype.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +22,13 @@
 #include <time.h>
 
 static const char *const level_names[] = {"debug", "info", "warn", "error", NULL};
-static int current_level = -1;
+static atomic_int current_level = -1;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 #define MAX_SECRETS 256
 static char *secrets[MAX_SECRETS];
+
+#define BUFFER_MT "sis.log.buffer"
 
 /* Keys whose value is masked. Pair keys end at '=' or ':' (JSON "key": "v");
  * header keys mask the rest of the line. */
@@ -40,10 +45,17 @@ static int level_from_env(void) {
     return SIS_LOG_INFO;
 }
 
-int sis_log_enabled(int level) {
-    if (current_level < 0) current_level = level_from_env();
-    return level >= current_level;
+static int get_level(void) {
+    int level = atomic_load(&current_level);
+    if (level < 0) {
+        int expected = -1;
+        level = level_from_env();
+        if (!atomic_compare_exchange_strong(&current_level, &expected, level)) level = expected;
+    }
+    return level;
 }
+
+int sis_log_enabled(int level) { return level >= get_level(); }
 
 typedef struct { char *p; size_t n, cap; } buf;
 
@@ -140,24 +152,28 @@ static void emit(int level, const char *msg, size_t len) {
 
 void sis_log(int level, const char *fmt, ...) {
     if (!sis_log_enabled(level)) return;
-    char msg[4096];
-    va_list ap;
+    char small[1024], *msg = small;
+    va_list ap, again;
     va_start(ap, fmt);
-    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
+    /* formatted in full: a line cut before redaction could end in a prefix
+     * of a secret, which would not be recognised */
+    if (n >= (int)sizeof small && (msg = malloc((size_t)n + 1)) != NULL) vsnprintf(msg, (size_t)n + 1, fmt, again);
+    va_end(again);
     if (n < 0) return;
-    emit(level, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+    if (!msg) msg = small, n = (int)sizeof small - 1;
+    emit(level, msg, (size_t)n);
+    if (msg != small) free(msg);
 }
 
-/* log.<level>(fmt, ...): string.format semantics */
+/* log.<level>(fmt, ...): string.format (the upvalue) semantics */
 static int l_write(lua_State *L, int level) {
     if (!sis_log_enabled(level)) return 0;
-    int n = lua_gettop(L);
-    lua_getglobal(L, "string");
-    lua_getfield(L, -1, "format");
+    lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
-    lua_pop(L, 1);
-    lua_call(L, n, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
     size_t len;
     const char *msg = lua_tolstring(L, -1, &len);
     emit(level, msg, len);
@@ -170,18 +186,29 @@ static int l_warn(lua_State *L) { return l_write(L, SIS_LOG_WARN); }
 static int l_error(lua_State *L) { return l_write(L, SIS_LOG_ERROR); }
 
 static int l_level(lua_State *L) {
-    sis_log_enabled(0);
-    if (!lua_isnoneornil(L, 1)) current_level = luaL_checkoption(L, 1, NULL, level_names);
-    lua_pushstring(L, level_names[current_level]);
+    if (!lua_isnoneornil(L, 1)) atomic_store(&current_level, luaL_checkoption(L, 1, NULL, level_names));
+    lua_pushstring(L, level_names[get_level()]);
     return 1;
+}
+
+static int buffer_gc(lua_State *L) {
+    char **p = luaL_checkudata(L, 1, BUFFER_MT);
+    free(*p);
+    *p = NULL;
+    return 0;
 }
 
 static int l_redact(lua_State *L) {
     size_t len, n;
     const char *s = luaL_checklstring(L, 1, &len);
-    char *clean = sis_redact(s, len, &n);
-    lua_pushlstring(L, clean, n);
-    free(clean);
+    /* the result is owned by a userdata until copied: pushing it may raise */
+    char **box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    luaL_setmetatable(L, BUFFER_MT);
+    *box = sis_redact(s, len, &n);
+    lua_pushlstring(L, *box, n);
+    free(*box);
+    *box = NULL;
     return 1;
 }
 
@@ -213,13 +240,24 @@ static int l_forget(lua_State *L) {
     return 0;
 }
 
-static const luaL_Reg funcs[] = {
-    {"debug", l_debug}, {"info", l_info},     {"warn", l_warn},     {"error", l_error},
-    {"level", l_level}, {"redact", l_redact}, {"secret", l_secret}, {"forget", l_forget},
-    {NULL, NULL},
-};
-
 int luaopen_sis_log(lua_State *L) {
+    static const luaL_Reg writers[] = {
+        {"debug", l_debug}, {"info", l_info}, {"warn", l_warn}, {"error", l_error}, {NULL, NULL},
+    };
+    static const luaL_Reg funcs[] = {
+        {"level", l_level}, {"redact", l_redact}, {"secret", l_secret}, {"forget", l_forget}, {NULL, NULL},
+    };
+    if (luaL_newmetatable(L, BUFFER_MT)) {
+        lua_pushcfunction(L, buffer_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_pop(L, 1);
     luaL_newlib(L, funcs);
+    /* string.format, taken now: a script that replaces the global `string`
+     * does not break logging */
+    luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 0);
+    lua_getfield(L, -1, "format");
+    lua_remove(L, -2);
+    luaL_setfuncs(L, writers, 1);
     return 1;
 }

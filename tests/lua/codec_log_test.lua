@@ -79,3 +79,26 @@ X]])
   t.eq(out, "")
   t.match(err, "^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d info  posting password=%*%*%*\n$")
 end)
+
+t.test("log lines are redacted whole, however long", function()
+  -- the line is cut nowhere before redaction, so no prefix of a secret shows
+  local filler = string.rep("a", 4080)
+  local code, _, err = t.exec("SIS_LOG_LEVEL=debug " .. t.sis .. [[ run /dev/stdin <<'X'
+local log, http = require "sis.log", require "sis.http"
+log.secret("hunter2secret")
+http.session():get("http://127.0.0.1:1/]] .. filler .. [[?x=hunter2secret")
+X]])
+  t.eq(code, 0)
+  t.match(err, "debug http GET http://127.0.0.1:1/a+%?x=%*%*%* failed: connect")
+  t.ok(not err:find("hunter"), err)
+end)
+
+t.test("logging survives a script that replaces the string library", function()
+  local code, _, err = t.exec(t.sis .. [[ run /dev/stdin <<'X'
+local log = require "sis.log"
+string = nil
+log.info("still %d", 42)
+X]])
+  t.eq(code, 0)
+  t.match(err, "info  still 42\n$")
+end)
