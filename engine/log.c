@@ -7,11 +7,11 @@
  * a mutex. */
 #include "log.h"
 #include "sis.h"
+#include "text.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include <ctype.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -23,10 +23,16 @@
 
 static const char *const level_names[] = {"debug", "info", "warn", "error", NULL};
 static atomic_int current_level = -1;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-#define MAX_SECRETS 256
-static char *secrets[MAX_SECRETS];
+/* Registered secrets (log.secret), as given and URL-encoded once and twice,
+ * since that is how they travel in query strings and nested form fields. */
+typedef struct {
+    char *s;
+    size_t n;
+} secret;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static secret *secrets;
+static size_t nsecrets, secrets_cap;
 
 #define BUFFER_MT "sis.log.buffer"
 
@@ -57,14 +63,23 @@ static int get_level(void) {
 
 int sis_log_enabled(int level) { return level >= get_level(); }
 
-typedef struct { char *p; size_t n, cap; } buf;
+/* ---------------------------------------------------------------- redaction */
 
+typedef struct {
+    char *p;
+    size_t n, cap;
+} buf;
+
+/* Out of memory aborts: a redactor that gave up would have to hand back the
+ * unredacted text or nothing, and callers have no better answer either. */
 static void put(buf *b, const char *s, size_t n) {
-    if (b->n + n + 1 > b->cap) {
-        while (b->n + n + 1 > b->cap) b->cap = b->cap ? b->cap * 2 : 128;
-        char *p = realloc(b->p, b->cap);
+    if (b->cap - b->n < n + 1) {
+        size_t cap = b->cap ? b->cap : 128;
+        while (cap - b->n < n + 1) cap *= 2;
+        char *p = realloc(b->p, cap);
         if (!p) abort();
         b->p = p;
+        b->cap = cap;
     }
     memcpy(b->p + b->n, s, n);
     b->n += n;
@@ -85,58 +100,60 @@ static size_t pair_value(const char *s, size_t n, size_t i, size_t *start) {
     return k - j;
 }
 
-char *sis_redact(const char *s, size_t n, size_t *outlen) {
-    buf b = {0};
-    put(&b, "", 0);
-    size_t i = 0;
-    while (i < n) {
-        size_t matched = 0, vstart = 0, vlen = 0;
-        /* a key counts only when a value follows it ("password=x",
-         * "password": "x"), so prose such as "passwordless" is kept */
-        for (size_t k = 0; k < sizeof secret_keys / sizeof *secret_keys && !matched; k++) {
-            size_t kl = strlen(secret_keys[k].key);
-            if (i + kl > n || strncasecmp(s + i, secret_keys[k].key, kl)) continue;
-            if (secret_keys[k].header) {
-                vstart = i + kl;
-                while (vstart < n && s[vstart] == ' ') vstart++;
-                size_t e = vstart;
-                while (e < n && s[e] != '\r' && s[e] != '\n') e++;
-                vlen = e - vstart;
-                matched = vlen > 0;
-            } else {
-                vlen = pair_value(s, n, i + kl, &vstart);
-                matched = vlen > 0;
-            }
+/* The masked span that starts at s[i] (its start may lie after i: the key
+ * is kept), or 0. */
+static size_t secret_at(const char *s, size_t n, size_t i, size_t *start) {
+    size_t len;
+    for (size_t k = 0; k < sizeof secret_keys / sizeof *secret_keys; k++) {
+        size_t kl = strlen(secret_keys[k].key);
+        if (n - i < kl || strncasecmp(s + i, secret_keys[k].key, kl)) continue;
+        if (secret_keys[k].header) {
+            size_t v = i + kl, e;
+            while (v < n && s[v] == ' ') v++;
+            for (e = v; e < n && s[e] != '\r' && s[e] != '\n'; e++) {}
+            *start = v;
+            if (e > v) return e - v;
+        } else if ((len = pair_value(s, n, i + kl, start))) {
+            /* a key counts only when a value follows it ("password=x",
+             * "password": "x"), so prose such as "passwordless" is kept */
+            return len;
         }
-        if (matched) {
-            put(&b, s + i, vstart - i);
-            put(&b, "***", 3);
-            i = vstart + vlen;
+    }
+    /* registered secrets, wherever they appear: the longest one here */
+    size_t longest = 0;
+    for (size_t k = 0; k < nsecrets; k++)
+        if (secrets[k].n > longest && secrets[k].n <= n - i && !memcmp(s + i, secrets[k].s, secrets[k].n))
+            longest = secrets[k].n;
+    *start = i;
+    return longest;
+}
+
+static void redact_into(buf *b, const char *s, size_t n) {
+    put(b, "", 0);
+    pthread_mutex_lock(&lock);
+    size_t i = 0, copied = 0;
+    while (i < n) {
+        size_t start, len = secret_at(s, n, i, &start);
+        if (!len) {
+            i++;
             continue;
         }
-        put(&b, s + i, 1);
-        i++;
+        put(b, s + copied, start - copied);
+        put(b, "***", 3);
+        i = copied = start + len;
     }
-    /* registered secrets (passwords) are masked wherever they appear */
-    pthread_mutex_lock(&lock);
-    for (int k = 0; k < MAX_SECRETS; k++) {
-        if (!secrets[k]) continue;
-        size_t sl = strlen(secrets[k]);
-        char *hit;
-        while ((hit = memmem(b.p, b.n, secrets[k], sl)) != NULL) {
-            size_t off = (size_t)(hit - b.p);
-            buf c = {0};
-            put(&c, b.p, off);
-            put(&c, "***", 3);
-            put(&c, hit + sl, b.n - off - sl);
-            free(b.p);
-            b = c;
-        }
-    }
+    put(b, s + copied, n - copied);
     pthread_mutex_unlock(&lock);
+}
+
+char *sis_redact(const char *s, size_t n, size_t *outlen) {
+    buf b = {0};
+    redact_into(&b, s, n);
     if (outlen) *outlen = b.n;
     return b.p;
 }
+
+/* ------------------------------------------------------------------ writing */
 
 static void emit(int level, const char *msg, size_t len) {
     size_t n;
@@ -192,50 +209,90 @@ static int l_level(lua_State *L) {
 }
 
 static int buffer_gc(lua_State *L) {
-    char **p = luaL_checkudata(L, 1, BUFFER_MT);
-    free(*p);
-    *p = NULL;
+    buf *b = luaL_checkudata(L, 1, BUFFER_MT);
+    free(b->p);
+    b->p = NULL;
     return 0;
 }
 
 static int l_redact(lua_State *L) {
-    size_t len, n;
+    size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
-    /* the result is owned by a userdata until copied: pushing it may raise */
-    char **box = lua_newuserdatauv(L, sizeof *box, 0);
-    *box = NULL;
+    /* the result lives in a userdata until copied: pushing it may raise */
+    buf *b = lua_newuserdatauv(L, sizeof *b, 0);
+    memset(b, 0, sizeof *b);
     luaL_setmetatable(L, BUFFER_MT);
-    *box = sis_redact(s, len, &n);
-    lua_pushlstring(L, *box, n);
-    free(*box);
-    *box = NULL;
+    redact_into(b, s, len);
+    lua_pushlstring(L, b->p, b->n);
+    free(b->p);
+    b->p = NULL;
     return 1;
 }
 
+/* Pushes the variants of the secret at index 1 that log.secret registers:
+ * itself, URL-encoded, URL-encoded twice (at 2, 3, 4; duplicates included). */
+static void push_variants(lua_State *L) {
+    lua_settop(L, 1);
+    lua_pushvalue(L, 1);
+    for (int i = 0; i < 2; i++) {
+        size_t n;
+        const char *s = lua_tolstring(L, -1, &n);
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        sis_url_encode(s, n, &b);
+        luaL_pushresult(&b);
+    }
+}
+
+static int same(const secret *x, const char *s, size_t n) { return x->n == n && !memcmp(x->s, s, n); }
+
 static int l_secret(lua_State *L) {
     size_t len;
-    const char *s = luaL_checklstring(L, 1, &len);
+    luaL_checklstring(L, 1, &len);
     if (len < 3) return 0; /* masking one or two characters would mangle every line */
-    pthread_mutex_lock(&lock);
-    int free_slot = -1, known = 0;
-    for (int k = 0; k < MAX_SECRETS; k++) {
-        if (secrets[k] && !strcmp(secrets[k], s)) known = 1;
-        if (!secrets[k] && free_slot < 0) free_slot = k;
+    push_variants(L);
+    secret fresh[3];
+    for (int i = 0; i < 3; i++) {
+        const char *s = lua_tolstring(L, i + 2, &fresh[i].n);
+        if (!(fresh[i].s = malloc(fresh[i].n))) {
+            while (i--) free(fresh[i].s);
+            return luaL_error(L, "not enough memory");
+        }
+        memcpy(fresh[i].s, s, fresh[i].n);
     }
-    if (!known && free_slot >= 0) secrets[free_slot] = strdup(s);
+    pthread_mutex_lock(&lock);
+    size_t need = nsecrets + 3;
+    if (need > secrets_cap) {
+        size_t cap = secrets_cap ? secrets_cap * 2 : 16;
+        secret *grown = realloc(secrets, cap * sizeof *grown);
+        if (grown) secrets = grown, secrets_cap = cap;
+    }
+    int oom = need > secrets_cap;
+    for (int i = 0; i < 3; i++) {
+        int known = 0;
+        for (size_t k = 0; k < nsecrets && !known; k++) known = same(&secrets[k], fresh[i].s, fresh[i].n);
+        if (known || oom) free(fresh[i].s);
+        else secrets[nsecrets++] = fresh[i];
+    }
     pthread_mutex_unlock(&lock);
+    if (oom) return luaL_error(L, "not enough memory");
     return 0;
 }
 
 static int l_forget(lua_State *L) {
-    const char *s = luaL_checkstring(L, 1);
+    luaL_checkstring(L, 1);
+    push_variants(L);
     pthread_mutex_lock(&lock);
-    for (int k = 0; k < MAX_SECRETS; k++)
-        if (secrets[k] && !strcmp(secrets[k], s)) {
-            memset(secrets[k], 0, strlen(secrets[k]));
-            free(secrets[k]);
-            secrets[k] = NULL;
+    for (int i = 2; i <= 4; i++) {
+        size_t n;
+        const char *s = lua_tolstring(L, i, &n);
+        for (size_t k = 0; k < nsecrets; k++) {
+            if (!same(&secrets[k], s, n)) continue;
+            memset(secrets[k].s, 0, n);
+            free(secrets[k].s);
+            secrets[k--] = secrets[--nsecrets];
         }
+    }
     pthread_mutex_unlock(&lock);
     return 0;
 }

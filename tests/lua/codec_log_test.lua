@@ -102,3 +102,23 @@ X]])
   t.eq(code, 0)
   t.match(err, "info  still 42\n$")
 end)
+
+t.test("registered secrets like the mask or with NUL bytes do not hang redaction", function()
+  for _, s in ipairs { "***", "\0\0\0", "a\0b" } do
+    log.secret(s)
+    t.eq(log.redact("x " .. s .. " y password=z"), "x *** y password=***")
+    log.forget(s)
+    t.eq(log.redact("x " .. s), "x " .. s)
+  end
+end)
+
+t.test("registered secrets are masked URL-encoded too, and there is no limit on them", function()
+  log.secret("p@ss w&rd")
+  t.eq(log.redact("?pw=p%40ss%20w%26rd&data=pw%3Dp%2540ss%2520w%2526rd"), "?pw=***&data=pw%3D***")
+  log.forget("p@ss w&rd")
+  t.eq(log.redact("?pw=p%40ss%20w%26rd"), "?pw=p%40ss%20w%26rd")
+  for i = 1, 300 do log.secret("many-secret-" .. i) end
+  t.eq(log.redact("many-secret-1 many-secret-300"), "*** ***")
+  for i = 1, 300 do log.forget("many-secret-" .. i) end
+  t.eq(log.redact("many-secret-300"), "many-secret-300")
+end)
