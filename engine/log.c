@@ -37,11 +37,10 @@ static size_t nsecrets, secrets_cap;
 #define BUFFER_MT "sis.log.buffer"
 
 /* Keys whose value is masked. Pair keys end at '=' or ':' (JSON "key": "v");
- * header keys mask the rest of the line. */
+ * header keys in the header form (`Cookie: ...`) mask the rest of the line. */
 static const struct { const char *key; int header; } secret_keys[] = {
-    {"password", 0}, {"passwd", 0},    {"phpsessid", 0}, {"__ac", 0},
-    {"session_id", 0}, {"sis_session", 0}, {"token", 0},
-    {"cookie:", 1},  {"set-cookie:", 1}, {"authorization:", 1},
+    {"password", 0},   {"passwd", 0}, {"phpsessid", 0}, {"__ac", 0},          {"session", 0},
+    {"session_id", 0}, {"token", 0},  {"cookie", 1},    {"set-cookie", 1}, {"authorization", 1},
 };
 
 static int level_from_env(void) {
@@ -86,38 +85,74 @@ static void put(buf *b, const char *s, size_t n) {
     b->p[b->n] = '\0';
 }
 
-/* Length of the value after a pair key: skips `=`, `:`, quotes and spaces,
- * then runs to a delimiter. Returns the offset where the value starts in *start. */
+static int is_quote(char c) { return c == '"' || c == '\''; }
+
+/* An '=' at s[j] (also URL-encoded, as in a form field holding a query
+ * string: data=username%3Dx%26password%3Dy): its length, else 0. */
+static size_t equals_at(const char *s, size_t n, size_t j) {
+    if (j < n && (s[j] == '=' || s[j] == ':')) return 1;
+    if (j + 2 < n && s[j] == '%' && s[j + 1] == '3' && (s[j + 2] == 'D' || s[j + 2] == 'd')) return 3;
+    return 0;
+}
+
+/* The value after a pair key ending at i (`key=v`, `"key": "v"`, also with
+ * escaped quotes as in JSON inside a JSON string). Returns its length and
+ * sets *start; a quoted value runs to its closing quote, spaces included,
+ * else to a delimiter. 0 when no value follows. */
 static size_t pair_value(const char *s, size_t n, size_t i, size_t *start) {
     size_t j = i;
-    while (j < n && (s[j] == '"' || s[j] == '\'')) j++;          /* "password" */
-    if (j >= n || (s[j] != '=' && s[j] != ':')) return 0;
-    j++;
-    while (j < n && (s[j] == ' ' || s[j] == '"' || s[j] == '\'')) j++;
+    while (j < n && (is_quote(s[j]) || s[j] == '\\')) j++; /* the key's closing quote */
+    size_t eq = equals_at(s, n, j);
+    if (!eq) return 0;
+    int encoded = eq == 3;
+    j += eq;
+    while (j < n && s[j] == ' ') j++;
+    char quote = 0;
+    int escaped = 0;
+    if (j + 1 < n && s[j] == '\\' && is_quote(s[j + 1])) quote = s[j + 1], escaped = 1, j += 2;
+    else if (j < n && is_quote(s[j])) quote = s[j++];
     *start = j;
     size_t k = j;
-    while (k < n && !strchr("&;,\"' \t\r\n}", s[k])) k++;
+    if (quote) {
+        while (k < n && s[k] != quote) k += !escaped && s[k] == '\\' && k + 1 < n ? 2 : 1;
+        if (escaped && k > j && k < n && s[k - 1] == '\\') k--;
+    } else {
+        while (k < n && !strchr("&;,\"' \t\r\n}", s[k]) &&
+               !(encoded && k + 2 < n && s[k] == '%' && s[k + 1] == '2' && s[k + 2] == '6'))
+            k++;
+    }
     return k - j;
+}
+
+/* The password of a URL's user:password@ at i ("://" starts there). */
+static size_t userinfo_password(const char *s, size_t n, size_t i, size_t *start) {
+    if (i + 3 > n || memcmp(s + i, "://", 3) != 0) return 0;
+    size_t colon = 0, k = i + 3;
+    for (; k < n && !strchr("/?#@ \t\r\n\"'<>", s[k]); k++)
+        if (s[k] == ':' && !colon) colon = k;
+    if (k >= n || s[k] != '@' || !colon) return 0;
+    *start = colon + 1;
+    return k - colon - 1;
 }
 
 /* The masked span that starts at s[i] (its start may lie after i: the key
  * is kept), or 0. */
 static size_t secret_at(const char *s, size_t n, size_t i, size_t *start) {
     size_t len;
+    if (s[i] == ':' && (len = userinfo_password(s, n, i, start))) return len;
     for (size_t k = 0; k < sizeof secret_keys / sizeof *secret_keys; k++) {
         size_t kl = strlen(secret_keys[k].key);
         if (n - i < kl || strncasecmp(s + i, secret_keys[k].key, kl)) continue;
-        if (secret_keys[k].header) {
-            size_t v = i + kl, e;
+        if (secret_keys[k].header && i + kl < n && s[i + kl] == ':') {
+            size_t v = i + kl + 1, e;
             while (v < n && s[v] == ' ') v++;
             for (e = v; e < n && s[e] != '\r' && s[e] != '\n'; e++) {}
             *start = v;
             if (e > v) return e - v;
-        } else if ((len = pair_value(s, n, i + kl, start))) {
-            /* a key counts only when a value follows it ("password=x",
-             * "password": "x"), so prose such as "passwordless" is kept */
-            return len;
         }
+        /* a key counts only when a value follows it ("password=x",
+         * "password": "x"), so prose such as "passwordless" is kept */
+        if ((len = pair_value(s, n, i + kl, start))) return len;
     }
     /* registered secrets, wherever they appear: the longest one here */
     size_t longest = 0;

@@ -122,3 +122,19 @@ t.test("registered secrets are masked URL-encoded too, and there is no limit on 
   for i = 1, 300 do log.forget("many-secret-" .. i) end
   t.eq(log.redact("many-secret-300"), "many-secret-300")
 end)
+
+t.test("redaction masks whole quoted values, encoded pairs, session= and URL passwords", function()
+  t.eq(log.redact('{"password": "correct horse battery", "user": "jo"}'),
+       '{"password": "***", "user": "jo"}')
+  t.eq(log.redact([[{"password": "say \"hi\" there"}]]), [[{"password": "***"}]])
+  t.eq(log.redact([[body "{\"password\":\"a b c\",\"x\":1}"]]), [[body "{\"password\":\"***\",\"x\":1}"]])
+  -- Focus login: the password sits in a form field holding a query string
+  t.eq(log.redact("login=true&data=username%3Djo%26password%3Dp%2540ss"),
+       "login=true&data=username%3Djo%26password%3D***")
+  t.eq(log.redact("data=password%3Dx%2526y%26z%3D1"), "data=password%3D***%26z%3D1")
+  t.eq(log.redact("session=abc123; session_timeout=1"), "session=***; session_timeout=1")
+  t.eq(log.redact("session_id=abc sis_session=def"), "session_id=*** sis_session=***")
+  t.eq(log.redact('{"cookie": "sid=1; lang=fr", "host": "h"}'), '{"cookie": "***", "host": "h"}')
+  t.eq(log.redact("GET https://bob:hunter2@host/x failed"), "GET https://bob:***@host/x failed")
+  t.eq(log.redact("http://host/a@b:c https://bob@host/"), "http://host/a@b:c https://bob@host/")
+end)
