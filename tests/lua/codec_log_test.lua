@@ -15,6 +15,11 @@ t.test("base64 round trip and errors", function()
   t.eq(codec.base64_decode(codec.base64_encode(bin)), bin)
   t.fails("multiple of 4", codec.base64_decode("abc"))
   t.fails("invalid", codec.base64_decode("ab!="))
+  -- '=' is padding at the end only, not zero bits anywhere
+  for _, bad in ipairs { "ab=c", "=Zg=", "Zg=a", "====", "a===", "Zg==Zg==" } do
+    t.fails("invalid character", codec.base64_decode(bad))
+  end
+  t.eq(codec.base64_decode(" Zm9v\r\nYg== "), "foob")
 end)
 
 t.test("sha1 and hmac-sha1 match the RFC 2202 vectors", function()
