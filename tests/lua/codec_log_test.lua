@@ -43,6 +43,7 @@ t.test("html entities", function()
   t.eq(codec.html_unescape("s&apos;inscrire &quot;x&quot; &lt;b&gt;"), "s'inscrire \"x\" <b>")
   t.eq(codec.html_unescape("&eacute;t&eacute; &#233; &#xE9; &nbsp;"), "été é é \u{a0}")
   t.eq(codec.html_unescape("AT&T &bogus; & &#;"), "AT&T &bogus; & &#;")
+  t.eq(codec.html_unescape("&amp\0x; &lt x;"), "&amp\0x; &lt x;") -- not names: kept whole
 end)
 
 t.test("url encoding", function()
