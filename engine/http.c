@@ -498,9 +498,11 @@ static void setup_easy(session *s, transfer *t) {
     const char *m = t->rq.method;
     if (!strcmp(m, "HEAD")) {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else if (t->rq.body) {
+    } else if (t->rq.body || !strcmp(m, "POST") || !strcmp(m, "PUT") || !strcmp(m, "PATCH")) {
+        /* these methods send a (maybe empty) body, or curl's GET would go
+         * out as the request line: s:post(url) must be a POST */
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->rq.body_len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->rq.body);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->rq.body ? t->rq.body : "");
     }
     /* POST stays curl's POST so that a 302/303 turns into a GET, as browsers do */
     if (strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "POST")) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);

@@ -97,6 +97,12 @@ t.test("raw bodies, methods and custom headers", function()
 
   got = echo(s:request({ url = base .. "/echo", method = "DELETE" }))
   t.eq(got.method, "DELETE")
+  -- without a body, POST (and PUT, PATCH) are still what goes out, with an empty body
+  got = echo(s:post(base .. "/echo"))
+  t.eq({ got.method, got.body, got.headers["content-length"] }, { "POST", "", "0" })
+  for _, m in ipairs { "POST", "PUT", "PATCH" } do
+    t.eq(echo(s:request({ url = base .. "/echo", method = m })).method, m)
+  end
   local head = s:request({ url = base .. "/echo", method = "HEAD" })
   t.eq(head.status, 200)
   t.eq(head.body, "")
