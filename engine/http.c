@@ -1026,20 +1026,30 @@ static int l_export_cookies(lua_State *L) {
     return 1;
 }
 
+/* A cookie line for CURLOPT_COOKIELIST: a Netscape line (tab-separated,
+ * HttpOnly ones start with #HttpOnly_) or a "Set-Cookie:" line. Anything
+ * else is skipped, curl's commands ("ALL", "FLUSH", ...) included. */
+static int is_cookie_line(const char *s, size_t n) {
+    if (memchr(s, '\0', n)) return 0; /* curl would read a cut line */
+    if (n > 11 && !strncasecmp(s, "Set-Cookie:", 11)) return 1;
+    return memchr(s, '\t', n) && (s[0] != '#' || (n > 10 && !strncmp(s, "#HttpOnly_", 10)));
+}
+
 /* Netscape lines (as export_cookies writes them) or "Set-Cookie:" lines;
- * blank lines and # comments are skipped. */
+ * blank lines, # comments and other lines are skipped. */
 static int l_import_cookies(lua_State *L) {
     session *s = check_session(L);
     size_t n;
     const char *text = luaL_checklstring(L, 2, &n), *end = text + n;
     while (text < end) {
-        size_t len = strcspn(text, "\r\n");
-        if (len && (text[0] != '#' || !strncmp(text, "#HttpOnly_", 10))) {
-            lua_pushlstring(L, text, len); /* NUL-terminated for curl, which copies it */
+        const char *eol = text;
+        while (eol < end && *eol != '\r' && *eol != '\n') eol++;
+        if (is_cookie_line(text, (size_t)(eol - text))) {
+            lua_pushlstring(L, text, (size_t)(eol - text)); /* NUL-terminated for curl, which copies it */
             curl_easy_setopt(s->jar, CURLOPT_COOKIELIST, lua_tostring(L, -1));
             lua_pop(L, 1);
         }
-        text += len;
+        text = eol;
         while (text < end && (*text == '\r' || *text == '\n')) text++;
     }
     return 0;

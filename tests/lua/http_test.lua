@@ -171,6 +171,9 @@ t.test("export_cookies / import_cookies carry a jar to a new session", function(
   t.eq(fresh:get(base .. "/needs-cookie?name=sid").body, "carried")
   fresh:import_cookies("Set-Cookie: extra=1; domain=127.0.0.1; path=/")
   t.eq(fresh:cookie("extra"), "1")
+  -- a NUL byte used to hang the line loop; curl's commands are not cookies
+  fresh:import_cookies("x\0y\nALL\nSESS\nFLUSH\nRELOAD\n")
+  t.eq({ fresh:cookie("sid"), fresh:cookie("extra") }, { "carried", "1" })
   fresh:close()
 end)
 
