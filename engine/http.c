@@ -552,8 +552,13 @@ static void set_error(transfer *t, const char *kind, const char *message) {
     x->body = NULL;
     x->body_len = x->body_cap = 0;
     free(x->error);
-    int base = (int)strcspn(t->rq.url, "?#");
-    if (asprintf(&x->error, "%s: %s (%.*s)", kind, message, base, t->rq.url) < 0) x->error = NULL;
+    /* the URL without its query, nor the user:password@ of its authority */
+    const char *url = t->rq.url, *host = strstr(url, "://");
+    int scheme = host ? (int)(host + 3 - url) : 0;
+    const char *rest = url + scheme, *at = memrchr(rest, '@', strcspn(rest, "/?#"));
+    if (at) rest = at + 1;
+    if (asprintf(&x->error, "%s: %s (%.*s%.*s)", kind, message, scheme, url, (int)strcspn(rest, "?#"), rest) < 0)
+        x->error = NULL;
 }
 
 static void log_outcome(const transfer *t, const char *how) {

@@ -295,6 +295,8 @@ t.test("HTTP errors are responses; network failures are nil, err, kind", functio
   t.eq(v, nil)
   t.eq(kind, "connect")
   t.match(err, "^connect: .+ %(http://127%.0%.0%.1:1/x%)$")
+  err = select(2, s:get("http://bob:hunter2@127.0.0.1:1/x"))
+  t.match(err, "^connect: .+ %(http://127%.0%.0%.1:1/x%)$") -- nor a password
 
   v, err, kind = s:get("http://no-such-host.invalid/")
   t.eq(v, nil)
