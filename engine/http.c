@@ -165,9 +165,16 @@ static void add_pair(lua_State *L, int parts, int name, int value, int arg) {
     lua_settop(L, top);
 }
 
-static int cmp_strings(const void *a, const void *b) {
-    const char *const *x = a, *const *y = b;
-    return strcmp(*x, *y);
+typedef struct {
+    const char *s;
+    size_t n;
+    lua_Integer at; /* index in the table of names */
+} name_ref;
+
+static int cmp_names(const void *a, const void *b) {
+    const name_ref *x = a, *y = b;
+    int c = memcmp(x->s, y->s, x->n < y->n ? x->n : y->n);
+    return c ? c : (x->n > y->n) - (x->n < y->n);
 }
 
 /* Pushes the encoded query for the table at t: a map (keys sorted) or a list
@@ -189,29 +196,34 @@ static void push_query(lua_State *L, int t, int arg) {
         }
     } else { /* a map: the keys in byte order, so the output is deterministic */
         lua_pop(L, 1);
-        size_t n = 0;
+        /* the names are copied into a table, which anchors them whatever a
+         * __gc finalizer (they run at any allocation) does to t */
+        lua_newtable(L);
+        int names = lua_gettop(L);
+        lua_Integer n = 0;
         lua_pushnil(L);
         while (lua_next(L, t)) {
             if (lua_type(L, -2) != LUA_TSTRING) luaL_argerror(L, arg, "query/form keys must be strings");
             lua_pop(L, 1);
-            n++;
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, names, ++n);
         }
-        const char **keys = lua_newuserdatauv(L, (n ? n : 1) * sizeof *keys, 0);
-        size_t i = 0;
-        lua_pushnil(L);
-        while (lua_next(L, t)) {
-            keys[i++] = lua_tostring(L, -2); /* alive: the table holds it */
+        name_ref *keys = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *keys, 0);
+        for (lua_Integer i = 0; i < n; i++) {
+            lua_rawgeti(L, names, i + 1);
+            keys[i].s = lua_tolstring(L, -1, &keys[i].n);
+            keys[i].at = i + 1;
             lua_pop(L, 1);
         }
-        qsort(keys, n, sizeof *keys, cmp_strings);
-        for (i = 0; i < n; i++) {
-            lua_pushstring(L, keys[i]);
+        qsort(keys, (size_t)n, sizeof *keys, cmp_names);
+        for (lua_Integer i = 0; i < n; i++) {
+            lua_rawgeti(L, names, keys[i].at);
+            lua_pushvalue(L, -1);
             lua_rawget(L, t);
-            lua_pushstring(L, keys[i]);
-            add_pair(L, parts, -1, -2, arg);
+            add_pair(L, parts, -2, -1, arg);
             lua_pop(L, 2);
         }
-        lua_pop(L, 1);
+        lua_pop(L, 2);
     }
     luaL_Buffer b;
     luaL_buffinit(L, &b);
@@ -246,7 +258,7 @@ static int has_header(lua_State *L, int headers, struct curl_slist *more, const 
         lua_pushnil(L);
         while (lua_next(L, headers)) {
             lua_pop(L, 1);
-            if (!strcasecmp(lua_tostring(L, -1), name)) {
+            if (lua_type(L, -1) == LUA_TSTRING && !strcasecmp(lua_tostring(L, -1), name)) {
                 lua_pop(L, 1);
                 return 1;
             }
