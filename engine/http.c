@@ -897,6 +897,7 @@ static int request_one(lua_State *L, const char *method) {
     int has_req = !lua_isnil(L, req);
     batch *b = new_batch(L, 1);
     parse_request(L, s, &b->t[0], lua_gettop(L), has_req ? req : 0, req, "", url, method);
+    check_idle_session(L); /* still open: reading req may have run Lua code */
     perform(L, s, b, 0);
     return push_outcome(L, &b->t[0]);
 }
@@ -929,6 +930,7 @@ static int l_request_all(lua_State *L) {
         parse_request(L, s, &b->t[i], anchors, anchors + 1, 2, ctx, NULL, NULL);
         lua_settop(L, anchors);
     }
+    check_idle_session(L); /* still open: reading reqs may have run Lua code */
     perform(L, s, b, progress);
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
@@ -1078,6 +1080,8 @@ static int l_clear_cookies(lua_State *L) {
     return 0;
 }
 
+/* Everything freed is also forgotten: Lua code run while a request is read
+ * (a metamethod of the request table) may close the session under it. */
 static void session_free(session *s) {
     if (s->closed) return;
     s->closed = 1;
@@ -1088,6 +1092,13 @@ static void session_free(session *s) {
     if (s->share) curl_share_cleanup(s->share); /* last: no handle uses it any more */
     curl_slist_free_all(s->headers);
     free(s->user_agent);
+    s->idle = NULL;
+    s->nidle = s->nhandles = 0;
+    s->jar = NULL;
+    s->multi = NULL;
+    s->share = NULL;
+    s->headers = NULL;
+    s->user_agent = NULL;
 }
 
 static int l_close(lua_State *L) {

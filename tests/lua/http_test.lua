@@ -518,6 +518,18 @@ t.test("a closed session raises; close is idempotent", function()
   t.raises(function() s:request_all({}) end, "closed")
 end)
 
+t.test("a session closed while its request is read raises (no use after free)", function()
+  local function closing(s)
+    return setmetatable({}, { __index = function(_, k)
+      if k == "url" then s:close(); return base .. "/echo" end
+    end })
+  end
+  local s = http.session({ headers = { ["X-A"] = "1" } })
+  t.raises(function() s:request(closing(s)) end, "attempt to use a closed sis.http.session", true)
+  s = http.session({ headers = { ["X-A"] = "1" } })
+  t.raises(function() s:request_all({ closing(s) }) end, "attempt to use a closed sis.http.session", true)
+end)
+
 t.test("bad arguments raise", function()
   local s = http.session()
   t.raises(function() http.session({ bogus = 1 }) end, "unknown field 'bogus'")
