@@ -111,7 +111,15 @@ static int serve(int argc, char **argv) {
         i++;
     }
     if (!opt.listen) opt.listen = "127.0.0.1:5000";
-    if (threads) opt.threads = atoi(threads);
+    if (threads) {
+        char *end;
+        long n = strtol(threads, &end, 10);
+        if (end == threads || *end || n < 1 || n > 1024) {
+            fprintf(stderr, "sis serve: --threads (SIS_THREADS) wants a number in 1..1024, not '%s'\n", threads);
+            return 2;
+        }
+        opt.threads = (int)n;
+    }
     return sis_serve(&opt);
 }
 

@@ -88,3 +88,14 @@ t.test("a command's script comes from the scripts directory, never the current o
   t.eq(code, 2)
   t.match(err, "cannot find script 'cli/zzz'")
 end)
+
+t.test("serve refuses a thread count that is not a number in range", function()
+  for _, bad in ipairs { "abc", "0", "-3", "8x", "100000" } do
+    local code, _, err = t.exec(t.sis .. " serve --threads " .. bad)
+    t.eq(code, 2, bad)
+    t.match(err, "wants a number in 1%.%.1024, not '" .. bad:gsub("%p", "%%%0") .. "'")
+  end
+  local code, _, err = t.exec("SIS_THREADS=lots " .. t.sis .. " serve")
+  t.eq(code, 2)
+  t.match(err, "not 'lots'")
+end)
