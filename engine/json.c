@@ -82,11 +82,11 @@ static int fail(decoder *d, const unsigned char *at, const char *msg) {
 
 /* Pushes "json: <msg> at line L col C" for the recorded error. */
 static void push_error(decoder *d) {
-    int line = 1;
+    lua_Integer line = 1; /* not int: an input may hold more than INT_MAX lines */
     const unsigned char *ls = d->start;
     for (const unsigned char *q = d->start; q < d->at; q++)
         if (*q == '\n') line++, ls = q + 1;
-    int col = 1;
+    lua_Integer col = 1;
     for (const unsigned char *q = ls; q < d->at; q++) col += (*q & 0xC0) != 0x80;
     char what[48];
     const char *msg = d->msg;
@@ -96,7 +96,7 @@ static void push_error(decoder *d) {
         else if (c > 0x20 && c < 0x7F) snprintf(what, sizeof what, "unexpected character '%c'", c), msg = what;
         else snprintf(what, sizeof what, "unexpected byte 0x%02X", c), msg = what;
     }
-    lua_pushfstring(d->L, "json: %s at line %d col %d", msg, line, col);
+    lua_pushfstring(d->L, "json: %s at line %I col %I", msg, line, col);
 }
 
 static void skip_ws(decoder *d) {
@@ -462,8 +462,8 @@ static void encode_string(lua_State *L, encoder *e, const char *str, size_t len)
         } else if (esc == 'x') {
             int n = utf8_seq(s, end);
             if (!n) {
-                int at = (int)(s - (const unsigned char *)str) + 1;
-                encode_error(L, e, lua_pushfstring(L, "invalid UTF-8 in string at byte %d", at));
+                lua_Integer at = (lua_Integer)(s - (const unsigned char *)str) + 1;
+                encode_error(L, e, lua_pushfstring(L, "invalid UTF-8 in string at byte %I", at));
             }
             s += n;
         } else {
