@@ -219,6 +219,10 @@ static char *read_file(const char *path, size_t *len) {
 
 static int make_dirs(const char *dir) {
     char path[PATH_MAX];
+    if (!*dir) { /* the loop below starts after the first character */
+        errno = ENOENT;
+        return -1;
+    }
     if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
         errno = ENAMETOOLONG;
         return -1;

@@ -491,6 +491,7 @@ t.test("record and replay refuse unusable directories and cassettes", function()
     t.fails("cannot replay", http.replay(dir .. "/missing"))
     write(dir .. "/file", "")
     t.fails("cannot record to", http.record(dir .. "/file/sub"))
+    t.fails("cannot record to : No such file", http.record("")) -- read past the path (valgrind)
     local bad = dir .. "/bad"
     os.execute("mkdir " .. bad)
     write(bad .. "/0001.json", "{not json")
