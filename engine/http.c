@@ -1152,8 +1152,10 @@ static int l_session(lua_State *L) {
         s->verify = field_bool(L, 1, "verify", 1, 1, "");
         s->per_host = (long)field_int(L, 1, "per_host", 6, 1, "");
         if (lua_getfield(L, 1, "user_agent") != LUA_TNIL) {
+            size_t len;
             if (lua_type(L, -1) != LUA_TSTRING) bad_arg(L, 1, "", "'%s' must be a string", "user_agent");
-            ua = lua_tostring(L, -1);
+            ua = lua_tolstring(L, -1, &len);
+            if (strcspn(ua, "\r\n") != len) bad_arg(L, 1, "", "'%s' must be a single line", "user_agent");
         }
         if (lua_getfield(L, 1, "headers") != LUA_TNIL) {
             if (!lua_istable(L, -1)) bad_arg(L, 1, "", "'%s' must be a table", "headers");
