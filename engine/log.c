@@ -25,14 +25,18 @@ static const char *const level_names[] = {"debug", "info", "warn", "error", NULL
 static atomic_int current_level = -1;
 
 /* Registered secrets (log.secret), as given and URL-encoded once and twice,
- * since that is how they travel in query strings and nested form fields. */
+ * since that is how they travel in query strings and nested form fields;
+ * filed by first byte, so that each position of a text is compared with
+ * the few that could start there. */
 typedef struct {
     char *s;
     size_t n;
 } secret;
+static struct bucket {
+    secret *v;
+    size_t n, cap;
+} buckets[256];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static secret *secrets;
-static size_t nsecrets, secrets_cap;
 
 #define BUFFER_MT "sis.log.buffer"
 
@@ -140,7 +144,9 @@ static size_t userinfo_password(const char *s, size_t n, size_t i, size_t *start
 static size_t secret_at(const char *s, size_t n, size_t i, size_t *start) {
     size_t len;
     if (s[i] == ':' && (len = userinfo_password(s, n, i, start))) return len;
-    for (size_t k = 0; k < sizeof secret_keys / sizeof *secret_keys; k++) {
+    static const char key_starts[] = "pPsStTcCaA_"; /* the keys' first letters */
+    for (size_t k = 0; memchr(key_starts, s[i], sizeof key_starts - 1) && k < sizeof secret_keys / sizeof *secret_keys;
+         k++) {
         size_t kl = strlen(secret_keys[k].key);
         if (n - i < kl || strncasecmp(s + i, secret_keys[k].key, kl)) continue;
         if (secret_keys[k].header && i + kl < n && s[i + kl] == ':') {
@@ -156,9 +162,9 @@ static size_t secret_at(const char *s, size_t n, size_t i, size_t *start) {
     }
     /* registered secrets, wherever they appear: the longest one here */
     size_t longest = 0;
-    for (size_t k = 0; k < nsecrets; k++)
-        if (secrets[k].n > longest && secrets[k].n <= n - i && !memcmp(s + i, secrets[k].s, secrets[k].n))
-            longest = secrets[k].n;
+    const struct bucket *b = &buckets[(unsigned char)s[i]];
+    for (size_t k = 0; k < b->n; k++)
+        if (b->v[k].n > longest && b->v[k].n <= n - i && !memcmp(s + i, b->v[k].s, b->v[k].n)) longest = b->v[k].n;
     *start = i;
     return longest;
 }
@@ -286,30 +292,29 @@ static int l_secret(lua_State *L) {
     luaL_checklstring(L, 1, &len);
     if (len < 3) return 0; /* masking one or two characters would mangle every line */
     push_variants(L);
-    secret fresh[3];
-    for (int i = 0; i < 3; i++) {
-        const char *s = lua_tolstring(L, i + 2, &fresh[i].n);
-        if (!(fresh[i].s = malloc(fresh[i].n))) {
-            while (i--) free(fresh[i].s);
-            return luaL_error(L, "not enough memory");
-        }
-        memcpy(fresh[i].s, s, fresh[i].n);
-    }
+    int oom = 0;
     pthread_mutex_lock(&lock);
-    size_t need = nsecrets + 3;
-    if (need > secrets_cap) {
-        size_t cap = secrets_cap ? secrets_cap * 2 : 16;
-        secret *grown = realloc(secrets, cap * sizeof *grown);
-        if (grown) secrets = grown, secrets_cap = cap;
-    }
-    int oom = need > secrets_cap;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 2; i <= 4 && !oom; i++) {
+        size_t n;
+        const char *s = lua_tolstring(L, i, &n);
+        struct bucket *b = &buckets[(unsigned char)s[0]];
         int known = 0;
-        for (size_t k = 0; k < nsecrets && !known; k++) known = same(&secrets[k], fresh[i].s, fresh[i].n);
-        if (known || oom) free(fresh[i].s);
-        else secrets[nsecrets++] = fresh[i];
+        for (size_t k = 0; k < b->n && !known; k++) known = same(&b->v[k], s, n);
+        if (known) continue;
+        if (b->n == b->cap) {
+            size_t cap = b->cap ? 2 * b->cap : 4;
+            secret *grown = realloc(b->v, cap * sizeof *grown);
+            if (!grown) oom = 1;
+            else b->v = grown, b->cap = cap;
+        }
+        char *copy = oom ? NULL : malloc(n);
+        if (copy) {
+            memcpy(copy, s, n);
+            b->v[b->n++] = (secret){copy, n};
+        }
+        oom = !copy;
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&lock); /* raise only once it is released */
     if (oom) return luaL_error(L, "not enough memory");
     return 0;
 }
@@ -321,11 +326,12 @@ static int l_forget(lua_State *L) {
     for (int i = 2; i <= 4; i++) {
         size_t n;
         const char *s = lua_tolstring(L, i, &n);
-        for (size_t k = 0; k < nsecrets; k++) {
-            if (!same(&secrets[k], s, n)) continue;
-            memset(secrets[k].s, 0, n);
-            free(secrets[k].s);
-            secrets[k--] = secrets[--nsecrets];
+        struct bucket *b = &buckets[(unsigned char)s[0]];
+        for (size_t k = 0; k < b->n; k++) {
+            if (!same(&b->v[k], s, n)) continue;
+            memset(b->v[k].s, 0, n);
+            free(b->v[k].s);
+            b->v[k--] = b->v[--b->n];
         }
     }
     pthread_mutex_unlock(&lock);
