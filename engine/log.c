@@ -128,15 +128,18 @@ static size_t pair_value(const char *s, size_t n, size_t i, size_t *start) {
     return k - j;
 }
 
-/* The password of a URL's user:password@ at i ("://" starts there). */
+/* The password of a URL's user:password@ when s[i] is the ':' after the
+ * user (matched there, not at "://", so that the user name is scanned for
+ * registered secrets like any other text). */
 static size_t userinfo_password(const char *s, size_t n, size_t i, size_t *start) {
-    if (i + 3 > n || memcmp(s + i, "://", 3) != 0) return 0;
-    size_t colon = 0, k = i + 3;
-    for (; k < n && !strchr("/?#@ \t\r\n\"'<>", s[k]); k++)
-        if (s[k] == ':' && !colon) colon = k;
-    if (k >= n || s[k] != '@' || !colon) return 0;
-    *start = colon + 1;
-    return k - colon - 1;
+    static const char stops[] = "/?#@ \t\r\n\"'<>";
+    size_t u = i, k = i + 1;
+    while (u > 0 && s[u - 1] != ':' && !memchr(stops, s[u - 1], sizeof stops - 1)) u--;
+    if (u < 3 || memcmp(s + u - 3, "://", 3) != 0) return 0;
+    while (k < n && !memchr(stops, s[k], sizeof stops - 1)) k++;
+    if (k >= n || s[k] != '@' || k == i + 1) return 0;
+    *start = i + 1;
+    return k - i - 1;
 }
 
 /* The masked span that starts at s[i] (its start may lie after i: the key

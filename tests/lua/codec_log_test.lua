@@ -143,4 +143,9 @@ t.test("redaction masks whole quoted values, encoded pairs, session= and URL pas
   t.eq(log.redact('{"cookie": "sid=1; lang=fr", "host": "h"}'), '{"cookie": "***", "host": "h"}')
   t.eq(log.redact("GET https://bob:hunter2@host/x failed"), "GET https://bob:***@host/x failed")
   t.eq(log.redact("http://host/a@b:c https://bob@host/"), "http://host/a@b:c https://bob@host/")
+  -- the user name is text like any other (found by tests/fuzz: the span from
+  -- "://" to the password was copied unscanned)
+  log.secret("hunter2")
+  t.eq(log.redact("https://xhunter2:pw@host"), "https://x***:***@host")
+  log.forget("hunter2")
 end)
