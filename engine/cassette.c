@@ -46,6 +46,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +219,10 @@ static char *read_file(const char *path, size_t *len) {
 
 static int make_dirs(const char *dir) {
     char path[PATH_MAX];
+    if (!*dir) { /* the loop below starts after the first character */
+        errno = ENOENT;
+        return -1;
+    }
     if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
         errno = ENAMETOOLONG;
         return -1;
@@ -345,7 +350,9 @@ static int write_metadata(FILE *f, const sis_request *rq, const sis_exchange *x)
     put_pairs(f, "set_cookies", &x->cookies, 1);
     fputs("  \"final_url\": ", f);
     put_redacted(f, x->final_url);
-    fprintf(f, ",\n  \"elapsed\": %.6f\n}\n", x->elapsed);
+    /* not %f, which writes the C locale's decimal point (os.setlocale) */
+    long long us = llround(x->elapsed * 1e6);
+    fprintf(f, ",\n  \"elapsed\": %lld.%06lld\n}\n", us / 1000000, us % 1000000);
     return ferror(f) ? -1 : 0;
 }
 

@@ -10,7 +10,7 @@
 #include <openssl/sha.h>
 
 #include <errno.h>
-#include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -25,9 +25,13 @@ static void push_hex(lua_State *L, const unsigned char *d, size_t n) {
     luaL_pushresultsize(&b, 2 * n);
 }
 
+/* OpenSSL takes int lengths. */
+#define MAX_CODEC_INPUT ((size_t)INT_MAX / 4 * 3)
+
 static int l_base64_encode(lua_State *L) {
     size_t n;
     const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &n);
+    luaL_argcheck(L, n <= MAX_CODEC_INPUT, 1, "string too long");
     luaL_Buffer b;
     char *p = luaL_buffinitsize(L, &b, 4 * ((n + 2) / 3) + 1);
     int len = EVP_EncodeBlock((unsigned char *)p, s, (int)n);
@@ -35,9 +39,20 @@ static int l_base64_encode(lua_State *L) {
     return 1;
 }
 
+static int is_base64(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+static int base64_fail(lua_State *L, const char *why) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "base64: %s", why);
+    return 2;
+}
+
 static int l_base64_decode(lua_State *L) {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
+    luaL_argcheck(L, n <= MAX_CODEC_INPUT, 1, "string too long");
     /* EVP_DecodeBlock wants no whitespace and a multiple of 4 */
     luaL_Buffer clean;
     luaL_buffinit(L, &clean);
@@ -45,25 +60,18 @@ static int l_base64_decode(lua_State *L) {
         if (s[i] != '\n' && s[i] != '\r' && s[i] != ' ' && s[i] != '\t') luaL_addchar(&clean, s[i]);
     luaL_pushresult(&clean);
     size_t m;
-    const char *c = lua_tolstring(L, -1, &m);
-    if (m % 4 != 0) {
-        luaL_pushfail(L);
-        lua_pushliteral(L, "base64: length is not a multiple of 4");
-        return 2;
-    }
-    unsigned char *out = malloc(m / 4 * 3 + 1);
-    if (!out) return luaL_error(L, "not enough memory");
-    int len = EVP_DecodeBlock(out, (const unsigned char *)c, (int)m);
-    if (len < 0) {
-        free(out);
-        luaL_pushfail(L);
-        lua_pushliteral(L, "base64: invalid character");
-        return 2;
-    }
-    if (m >= 1 && c[m - 1] == '=') len--; /* EVP_DecodeBlock counts padding as zero bytes */
-    if (m >= 2 && c[m - 2] == '=') len--;
-    lua_pushlstring(L, (const char *)out, (size_t)len);
-    free(out);
+    const unsigned char *c = (const unsigned char *)lua_tolstring(L, -1, &m);
+    if (m % 4 != 0) return base64_fail(L, "length is not a multiple of 4");
+    /* padding only at the very end (EVP_DecodeBlock takes '=' anywhere as
+     * zero bits, and would turn "ab=c" into bytes) */
+    size_t pad = m >= 1 && c[m - 1] == '=' ? m >= 2 && c[m - 2] == '=' ? 2 : 1 : 0;
+    for (size_t i = 0; i < m - pad; i++)
+        if (!is_base64(c[i])) return base64_fail(L, "invalid character");
+    luaL_Buffer b;
+    unsigned char *out = (unsigned char *)luaL_buffinitsize(L, &b, m / 4 * 3 + 1);
+    int len = EVP_DecodeBlock(out, c, (int)m);
+    if (len < 0) return base64_fail(L, "invalid character");
+    luaL_pushresultsize(&b, (size_t)len - pad); /* EVP_DecodeBlock counts padding as zero bytes */
     return 1;
 }
 
@@ -80,6 +88,7 @@ static int l_hmac_sha1_hex(lua_State *L) {
     size_t kn, mn;
     const char *key = luaL_checklstring(L, 1, &kn);
     const unsigned char *msg = (const unsigned char *)luaL_checklstring(L, 2, &mn);
+    luaL_argcheck(L, kn <= INT_MAX, 1, "key too long");
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int dn = 0;
     if (!HMAC(EVP_sha1(), key, (int)kn, msg, mn, d, &dn)) return luaL_error(L, "hmac failed");

@@ -121,7 +121,13 @@ lua_State *sis_state_new(const sis_options *opt) {
     return L;
 }
 
-int sis_run_file(lua_State *L, const char *path, int argc, char **argv) {
+/* Protected: sets `arg`, loads the script and pushes it with its arguments
+ * (so that even a memory error here is reported, not a panic). */
+static int load_script(lua_State *L) {
+    const char *path = lua_touserdata(L, 1);
+    int argc = (int)lua_tointeger(L, 2);
+    char **argv = lua_touserdata(L, 3);
+    lua_settop(L, 0);
     lua_createtable(L, argc, 1);
     lua_pushstring(L, path);
     lua_rawseti(L, -2, 0);
@@ -130,13 +136,19 @@ int sis_run_file(lua_State *L, const char *path, int argc, char **argv) {
         lua_rawseti(L, -2, i + 1);
     }
     lua_setglobal(L, "arg");
+    if (luaL_loadfile(L, path) != LUA_OK) return lua_error(L);
+    luaL_checkstack(L, argc, "too many script arguments");
+    for (int i = 0; i < argc; i++) lua_pushstring(L, argv[i]);
+    return argc + 1;
+}
 
-    int status = luaL_loadfile(L, path);
-    if (status == LUA_OK) {
-        luaL_checkstack(L, argc, "too many script arguments");
-        for (int i = 0; i < argc; i++) lua_pushstring(L, argv[i]);
-        status = sis_pcall(L, argc, 0);
-    }
+int sis_run_file(lua_State *L, const char *path, int argc, char **argv) {
+    lua_pushcfunction(L, load_script);
+    lua_pushlightuserdata(L, (void *)path);
+    lua_pushinteger(L, argc);
+    lua_pushlightuserdata(L, argv);
+    int status = lua_pcall(L, 3, LUA_MULTRET, 0);
+    if (status == LUA_OK) status = sis_pcall(L, argc, 0);
     if (status != LUA_OK) {
         fprintf(stderr, "sis: %s\n", lua_tostring(L, -1));
         lua_pop(L, 1);

@@ -165,9 +165,16 @@ static void add_pair(lua_State *L, int parts, int name, int value, int arg) {
     lua_settop(L, top);
 }
 
-static int cmp_strings(const void *a, const void *b) {
-    const char *const *x = a, *const *y = b;
-    return strcmp(*x, *y);
+typedef struct {
+    const char *s;
+    size_t n;
+    lua_Integer at; /* index in the table of names */
+} name_ref;
+
+static int cmp_names(const void *a, const void *b) {
+    const name_ref *x = a, *y = b;
+    int c = memcmp(x->s, y->s, x->n < y->n ? x->n : y->n);
+    return c ? c : (x->n > y->n) - (x->n < y->n);
 }
 
 /* Pushes the encoded query for the table at t: a map (keys sorted) or a list
@@ -189,29 +196,34 @@ static void push_query(lua_State *L, int t, int arg) {
         }
     } else { /* a map: the keys in byte order, so the output is deterministic */
         lua_pop(L, 1);
-        size_t n = 0;
+        /* the names are copied into a table, which anchors them whatever a
+         * __gc finalizer (they run at any allocation) does to t */
+        lua_newtable(L);
+        int names = lua_gettop(L);
+        lua_Integer n = 0;
         lua_pushnil(L);
         while (lua_next(L, t)) {
             if (lua_type(L, -2) != LUA_TSTRING) luaL_argerror(L, arg, "query/form keys must be strings");
             lua_pop(L, 1);
-            n++;
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, names, ++n);
         }
-        const char **keys = lua_newuserdatauv(L, (n ? n : 1) * sizeof *keys, 0);
-        size_t i = 0;
-        lua_pushnil(L);
-        while (lua_next(L, t)) {
-            keys[i++] = lua_tostring(L, -2); /* alive: the table holds it */
+        name_ref *keys = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *keys, 0);
+        for (lua_Integer i = 0; i < n; i++) {
+            lua_rawgeti(L, names, i + 1);
+            keys[i].s = lua_tolstring(L, -1, &keys[i].n);
+            keys[i].at = i + 1;
             lua_pop(L, 1);
         }
-        qsort(keys, n, sizeof *keys, cmp_strings);
-        for (i = 0; i < n; i++) {
-            lua_pushstring(L, keys[i]);
+        qsort(keys, (size_t)n, sizeof *keys, cmp_names);
+        for (lua_Integer i = 0; i < n; i++) {
+            lua_rawgeti(L, names, keys[i].at);
+            lua_pushvalue(L, -1);
             lua_rawget(L, t);
-            lua_pushstring(L, keys[i]);
-            add_pair(L, parts, -1, -2, arg);
+            add_pair(L, parts, -2, -1, arg);
             lua_pop(L, 2);
         }
-        lua_pop(L, 1);
+        lua_pop(L, 2);
     }
     luaL_Buffer b;
     luaL_buffinit(L, &b);
@@ -246,7 +258,7 @@ static int has_header(lua_State *L, int headers, struct curl_slist *more, const 
         lua_pushnil(L);
         while (lua_next(L, headers)) {
             lua_pop(L, 1);
-            if (!strcasecmp(lua_tostring(L, -1), name)) {
+            if (lua_type(L, -1) == LUA_TSTRING && !strcasecmp(lua_tostring(L, -1), name)) {
                 lua_pop(L, 1);
                 return 1;
             }
@@ -498,9 +510,11 @@ static void setup_easy(session *s, transfer *t) {
     const char *m = t->rq.method;
     if (!strcmp(m, "HEAD")) {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else if (t->rq.body) {
+    } else if (t->rq.body || !strcmp(m, "POST") || !strcmp(m, "PUT") || !strcmp(m, "PATCH")) {
+        /* these methods send a (maybe empty) body, or curl's GET would go
+         * out as the request line: s:post(url) must be a POST */
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->rq.body_len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->rq.body);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->rq.body ? t->rq.body : "");
     }
     /* POST stays curl's POST so that a 302/303 turns into a GET, as browsers do */
     if (strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "POST")) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
@@ -550,8 +564,13 @@ static void set_error(transfer *t, const char *kind, const char *message) {
     x->body = NULL;
     x->body_len = x->body_cap = 0;
     free(x->error);
-    int base = (int)strcspn(t->rq.url, "?#");
-    if (asprintf(&x->error, "%s: %s (%.*s)", kind, message, base, t->rq.url) < 0) x->error = NULL;
+    /* the URL without its query, nor the user:password@ of its authority */
+    const char *url = t->rq.url, *host = strstr(url, "://");
+    int scheme = host ? (int)(host + 3 - url) : 0;
+    const char *rest = url + scheme, *at = memrchr(rest, '@', strcspn(rest, "/?#"));
+    if (at) rest = at + 1;
+    if (asprintf(&x->error, "%s: %s (%.*s%.*s)", kind, message, scheme, url, (int)strcspn(rest, "?#"), rest) < 0)
+        x->error = NULL;
 }
 
 static void log_outcome(const transfer *t, const char *how) {
@@ -878,6 +897,7 @@ static int request_one(lua_State *L, const char *method) {
     int has_req = !lua_isnil(L, req);
     batch *b = new_batch(L, 1);
     parse_request(L, s, &b->t[0], lua_gettop(L), has_req ? req : 0, req, "", url, method);
+    check_idle_session(L); /* still open: reading req may have run Lua code */
     perform(L, s, b, 0);
     return push_outcome(L, &b->t[0]);
 }
@@ -910,6 +930,7 @@ static int l_request_all(lua_State *L) {
         parse_request(L, s, &b->t[i], anchors, anchors + 1, 2, ctx, NULL, NULL);
         lua_settop(L, anchors);
     }
+    check_idle_session(L); /* still open: reading reqs may have run Lua code */
     perform(L, s, b, progress);
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
@@ -1024,20 +1045,30 @@ static int l_export_cookies(lua_State *L) {
     return 1;
 }
 
+/* A cookie line for CURLOPT_COOKIELIST: a Netscape line (tab-separated,
+ * HttpOnly ones start with #HttpOnly_) or a "Set-Cookie:" line. Anything
+ * else is skipped, curl's commands ("ALL", "FLUSH", ...) included. */
+static int is_cookie_line(const char *s, size_t n) {
+    if (memchr(s, '\0', n)) return 0; /* curl would read a cut line */
+    if (n > 11 && !strncasecmp(s, "Set-Cookie:", 11)) return 1;
+    return memchr(s, '\t', n) && (s[0] != '#' || (n > 10 && !strncmp(s, "#HttpOnly_", 10)));
+}
+
 /* Netscape lines (as export_cookies writes them) or "Set-Cookie:" lines;
- * blank lines and # comments are skipped. */
+ * blank lines, # comments and other lines are skipped. */
 static int l_import_cookies(lua_State *L) {
     session *s = check_session(L);
     size_t n;
     const char *text = luaL_checklstring(L, 2, &n), *end = text + n;
     while (text < end) {
-        size_t len = strcspn(text, "\r\n");
-        if (len && (text[0] != '#' || !strncmp(text, "#HttpOnly_", 10))) {
-            lua_pushlstring(L, text, len); /* NUL-terminated for curl, which copies it */
+        const char *eol = text;
+        while (eol < end && *eol != '\r' && *eol != '\n') eol++;
+        if (is_cookie_line(text, (size_t)(eol - text))) {
+            lua_pushlstring(L, text, (size_t)(eol - text)); /* NUL-terminated for curl, which copies it */
             curl_easy_setopt(s->jar, CURLOPT_COOKIELIST, lua_tostring(L, -1));
             lua_pop(L, 1);
         }
-        text += len;
+        text = eol;
         while (text < end && (*text == '\r' || *text == '\n')) text++;
     }
     return 0;
@@ -1049,6 +1080,8 @@ static int l_clear_cookies(lua_State *L) {
     return 0;
 }
 
+/* Everything freed is also forgotten: Lua code run while a request is read
+ * (a metamethod of the request table) may close the session under it. */
 static void session_free(session *s) {
     if (s->closed) return;
     s->closed = 1;
@@ -1059,6 +1092,13 @@ static void session_free(session *s) {
     if (s->share) curl_share_cleanup(s->share); /* last: no handle uses it any more */
     curl_slist_free_all(s->headers);
     free(s->user_agent);
+    s->idle = NULL;
+    s->nidle = s->nhandles = 0;
+    s->jar = NULL;
+    s->multi = NULL;
+    s->share = NULL;
+    s->headers = NULL;
+    s->user_agent = NULL;
 }
 
 static int l_close(lua_State *L) {
@@ -1112,8 +1152,10 @@ static int l_session(lua_State *L) {
         s->verify = field_bool(L, 1, "verify", 1, 1, "");
         s->per_host = (long)field_int(L, 1, "per_host", 6, 1, "");
         if (lua_getfield(L, 1, "user_agent") != LUA_TNIL) {
+            size_t len;
             if (lua_type(L, -1) != LUA_TSTRING) bad_arg(L, 1, "", "'%s' must be a string", "user_agent");
-            ua = lua_tostring(L, -1);
+            ua = lua_tolstring(L, -1, &len);
+            if (strcspn(ua, "\r\n") != len) bad_arg(L, 1, "", "'%s' must be a single line", "user_agent");
         }
         if (lua_getfield(L, 1, "headers") != LUA_TNIL) {
             if (!lua_istable(L, -1)) bad_arg(L, 1, "", "'%s' must be a table", "headers");

@@ -82,11 +82,11 @@ static int fail(decoder *d, const unsigned char *at, const char *msg) {
 
 /* Pushes "json: <msg> at line L col C" for the recorded error. */
 static void push_error(decoder *d) {
-    int line = 1;
+    lua_Integer line = 1; /* not int: an input may hold more than INT_MAX lines */
     const unsigned char *ls = d->start;
     for (const unsigned char *q = d->start; q < d->at; q++)
         if (*q == '\n') line++, ls = q + 1;
-    int col = 1;
+    lua_Integer col = 1;
     for (const unsigned char *q = ls; q < d->at; q++) col += (*q & 0xC0) != 0x80;
     char what[48];
     const char *msg = d->msg;
@@ -96,7 +96,7 @@ static void push_error(decoder *d) {
         else if (c > 0x20 && c < 0x7F) snprintf(what, sizeof what, "unexpected character '%c'", c), msg = what;
         else snprintf(what, sizeof what, "unexpected byte 0x%02X", c), msg = what;
     }
-    lua_pushfstring(d->L, "json: %s at line %d col %d", msg, line, col);
+    lua_pushfstring(d->L, "json: %s at line %I col %I", msg, line, col);
 }
 
 static void skip_ws(decoder *d) {
@@ -388,13 +388,15 @@ static void encode_error(lua_State *L, encoder *e, const char *what) {
     luaL_buffinit(L, &b);
     luaL_addstring(&b, "json.encode: ");
     luaL_addstring(&b, what);
-    if (e->depth > 0) {
+    int located = 0;
+    for (int i = 1; i <= e->depth; i++) located |= e->path[i].key || e->path[i].index;
+    if (located) {
         luaL_addstring(&b, " (at ");
         for (int i = 1; i <= e->depth; i++) {
             if (e->path[i].key) {
                 luaL_addchar(&b, '.');
                 luaL_addstring(&b, e->path[i].key);
-            } else {
+            } else if (e->path[i].index) {
                 lua_pushfstring(L, "[%I]", e->path[i].index);
                 luaL_addvalue(&b);
             }
@@ -460,8 +462,8 @@ static void encode_string(lua_State *L, encoder *e, const char *str, size_t len)
         } else if (esc == 'x') {
             int n = utf8_seq(s, end);
             if (!n) {
-                int at = (int)(s - (const unsigned char *)str) + 1;
-                encode_error(L, e, lua_pushfstring(L, "invalid UTF-8 in string at byte %d", at));
+                lua_Integer at = (lua_Integer)(s - (const unsigned char *)str) + 1;
+                encode_error(L, e, lua_pushfstring(L, "invalid UTF-8 in string at byte %I", at));
             }
             s += n;
         } else {
@@ -543,7 +545,7 @@ static int classify(lua_State *L, int idx, int array_mt, int object_mt, lua_Inte
 typedef struct {
     const char *s;
     size_t n;
-    int slot; /* stack index of the value, 0 when not on the stack */
+    lua_Integer slot; /* stack index of the value, 0 when not on the stack */
 } keyref;
 
 static int compare_keys(const void *a, const void *b) {
@@ -564,27 +566,38 @@ static void encode_member(lua_State *L, encoder *e, const char *key, size_t keyl
     encode_value(L, e, lua_gettop(L));
 }
 
+#define MODIFIED "a table was modified while it was being encoded (by a __gc finalizer?)"
+
 static void encode_object(lua_State *L, encoder *e, int idx, lua_Integer count) {
+    lua_Integer n = 0;
     add_char(L, e, '{');
     if (!(e->flags & SIS_JSON_UNSORTED)) {
-        /* Key pointers stay valid: the keys are anchored by the table. The
-         * values go on the stack when it has room, else are fetched again. */
-        int on_stack = count < 100000 && lua_checkstack(L, (int)count + 4);
+        /* Every key and value stays on the stack (or, past its room, in a
+         * table), which anchors the key strings: a finalizer can run at any
+         * allocation and add or remove keys of the table being encoded. */
+        int on_stack = count < 100000 && lua_checkstack(L, 2 * (int)count + 4);
         keyref *keys = lua_newuserdatauv(L, (size_t)count * sizeof *keys, 0);
+        if (!on_stack) lua_newtable(L);
         int base = lua_gettop(L);
-        lua_Integer n = 0;
         lua_pushnil(L);
         while (lua_next(L, idx)) {
+            if (n == count || lua_type(L, -2) != LUA_TSTRING) encode_error(L, e, MODIFIED);
             keys[n].s = lua_tolstring(L, -2, &keys[n].n);
-            keys[n].slot = on_stack ? base + (int)n + 1 : 0;
+            if (on_stack) {
+                keys[n].slot = base + 2 * n + 2; /* the value; its key below it */
+                lua_pushvalue(L, -2);
+            } else {
+                keys[n].slot = 0;
+                lua_pop(L, 1);
+                lua_pushvalue(L, -1);
+                lua_rawseti(L, base, n + 1);
+            }
             n++;
-            if (on_stack) lua_insert(L, -2);
-            else lua_pop(L, 1);
         }
         qsort(keys, (size_t)n, sizeof *keys, compare_keys);
         for (lua_Integer i = 0; i < n; i++) {
-            if (on_stack) {
-                lua_pushvalue(L, keys[i].slot);
+            if (keys[i].slot) {
+                lua_pushvalue(L, (int)keys[i].slot);
             } else {
                 lua_pushlstring(L, keys[i].s, keys[i].n);
                 lua_rawget(L, idx);
@@ -592,21 +605,20 @@ static void encode_object(lua_State *L, encoder *e, int idx, lua_Integer count) 
             encode_member(L, e, keys[i].s, keys[i].n, i == 0);
             lua_pop(L, 1);
         }
-        lua_settop(L, base - 1);
+        lua_settop(L, base - 1 - !on_stack);
     } else {
-        int first = 1;
         lua_pushnil(L);
         while (lua_next(L, idx)) {
+            if (lua_type(L, -2) != LUA_TSTRING) encode_error(L, e, MODIFIED);
             size_t keylen;
             const char *key = lua_tolstring(L, -2, &keylen);
-            encode_member(L, e, key, keylen, first);
-            first = 0;
+            encode_member(L, e, key, keylen, n++ == 0);
             lua_pop(L, 1);
         }
     }
     e->path[e->depth].key = NULL;
     e->depth--;
-    if (count) newline(L, e);
+    if (n) newline(L, e);
     add_char(L, e, '}');
 }
 
@@ -623,6 +635,7 @@ static void encode_table(lua_State *L, encoder *e, int idx) {
     e->depth++;
     e->path[e->depth].table = idx;
     e->path[e->depth].key = NULL;
+    e->path[e->depth].index = 0; /* none yet: not shown in error paths */
     if (kind == KIND_OBJECT) {
         encode_object(L, e, idx, count);
         return;

@@ -3,15 +3,18 @@
  * Redaction is applied to every line written, so a script that logs a URL,
  * a form body or a header dump cannot leak a password or a session cookie.
  * The level and the registered secrets are process-wide (shared by the
- * server's worker threads) and guarded by a mutex. */
+ * server's worker threads); the level is atomic, the secrets are guarded by
+ * a mutex. */
 #include "log.h"
 #include "sis.h"
+#include "text.h"
 
 #include <lauxlib.h>
+#include <lualib.h>
 
-#include <ctype.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,18 +22,29 @@
 #include <time.h>
 
 static const char *const level_names[] = {"debug", "info", "warn", "error", NULL};
-static int current_level = -1;
+static atomic_int current_level = -1;
+
+/* Registered secrets (log.secret), as given and URL-encoded once and twice,
+ * since that is how they travel in query strings and nested form fields;
+ * filed by first byte, so that each position of a text is compared with
+ * the few that could start there. */
+typedef struct {
+    char *s;
+    size_t n;
+} secret;
+static struct bucket {
+    secret *v;
+    size_t n, cap;
+} buckets[256];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-#define MAX_SECRETS 256
-static char *secrets[MAX_SECRETS];
+#define BUFFER_MT "sis.log.buffer"
 
 /* Keys whose value is masked. Pair keys end at '=' or ':' (JSON "key": "v");
- * header keys mask the rest of the line. */
+ * header keys in the header form (`Cookie: ...`) mask the rest of the line. */
 static const struct { const char *key; int header; } secret_keys[] = {
-    {"password", 0}, {"passwd", 0},    {"phpsessid", 0}, {"__ac", 0},
-    {"session_id", 0}, {"sis_session", 0}, {"token", 0},
-    {"cookie:", 1},  {"set-cookie:", 1}, {"authorization:", 1},
+    {"password", 0},   {"passwd", 0}, {"phpsessid", 0}, {"__ac", 0},          {"session", 0},
+    {"session_id", 0}, {"token", 0},  {"cookie", 1},    {"set-cookie", 1}, {"authorization", 1},
 };
 
 static int level_from_env(void) {
@@ -40,91 +54,150 @@ static int level_from_env(void) {
     return SIS_LOG_INFO;
 }
 
-int sis_log_enabled(int level) {
-    if (current_level < 0) current_level = level_from_env();
-    return level >= current_level;
+static int get_level(void) {
+    int level = atomic_load(&current_level);
+    if (level < 0) {
+        int expected = -1;
+        level = level_from_env();
+        if (!atomic_compare_exchange_strong(&current_level, &expected, level)) level = expected;
+    }
+    return level;
 }
 
-typedef struct { char *p; size_t n, cap; } buf;
+int sis_log_enabled(int level) { return level >= get_level(); }
 
+/* ---------------------------------------------------------------- redaction */
+
+typedef struct {
+    char *p;
+    size_t n, cap;
+} buf;
+
+/* Out of memory aborts: a redactor that gave up would have to hand back the
+ * unredacted text or nothing, and callers have no better answer either. */
 static void put(buf *b, const char *s, size_t n) {
-    if (b->n + n + 1 > b->cap) {
-        while (b->n + n + 1 > b->cap) b->cap = b->cap ? b->cap * 2 : 128;
-        char *p = realloc(b->p, b->cap);
+    if (b->cap - b->n < n + 1) {
+        size_t cap = b->cap ? b->cap : 128;
+        while (cap - b->n < n + 1) cap *= 2;
+        char *p = realloc(b->p, cap);
         if (!p) abort();
         b->p = p;
+        b->cap = cap;
     }
     memcpy(b->p + b->n, s, n);
     b->n += n;
     b->p[b->n] = '\0';
 }
 
-/* Length of the value after a pair key: skips `=`, `:`, quotes and spaces,
- * then runs to a delimiter. Returns the offset where the value starts in *start. */
+static int is_quote(char c) { return c == '"' || c == '\''; }
+
+/* An '=' at s[j] (also URL-encoded, as in a form field holding a query
+ * string: data=username%3Dx%26password%3Dy): its length, else 0. */
+static size_t equals_at(const char *s, size_t n, size_t j) {
+    if (j < n && (s[j] == '=' || s[j] == ':')) return 1;
+    if (j + 2 < n && s[j] == '%' && s[j + 1] == '3' && (s[j + 2] == 'D' || s[j + 2] == 'd')) return 3;
+    return 0;
+}
+
+/* The value after a pair key ending at i (`key=v`, `"key": "v"`, also with
+ * escaped quotes as in JSON inside a JSON string). Returns its length and
+ * sets *start; a quoted value runs to its closing quote, spaces included,
+ * else to a delimiter. 0 when no value follows. */
 static size_t pair_value(const char *s, size_t n, size_t i, size_t *start) {
     size_t j = i;
-    while (j < n && (s[j] == '"' || s[j] == '\'')) j++;          /* "password" */
-    if (j >= n || (s[j] != '=' && s[j] != ':')) return 0;
-    j++;
-    while (j < n && (s[j] == ' ' || s[j] == '"' || s[j] == '\'')) j++;
+    while (j < n && (is_quote(s[j]) || s[j] == '\\')) j++; /* the key's closing quote */
+    size_t eq = equals_at(s, n, j);
+    if (!eq) return 0;
+    int encoded = eq == 3;
+    j += eq;
+    while (j < n && s[j] == ' ') j++;
+    char quote = 0;
+    int escaped = 0;
+    if (j + 1 < n && s[j] == '\\' && is_quote(s[j + 1])) quote = s[j + 1], escaped = 1, j += 2;
+    else if (j < n && is_quote(s[j])) quote = s[j++];
     *start = j;
     size_t k = j;
-    while (k < n && !strchr("&;,\"' \t\r\n}", s[k])) k++;
+    if (quote) {
+        while (k < n && s[k] != quote) k += !escaped && s[k] == '\\' && k + 1 < n ? 2 : 1;
+        if (escaped && k > j && k < n && s[k - 1] == '\\') k--;
+    } else {
+        while (k < n && !strchr("&;,\"' \t\r\n}", s[k]) &&
+               !(encoded && k + 2 < n && s[k] == '%' && s[k + 1] == '2' && s[k + 2] == '6'))
+            k++;
+    }
     return k - j;
+}
+
+/* The password of a URL's user:password@ when s[i] is the ':' after the
+ * user (matched there, not at "://", so that the user name is scanned for
+ * registered secrets like any other text). */
+static size_t userinfo_password(const char *s, size_t n, size_t i, size_t *start) {
+    static const char stops[] = "/?#@ \t\r\n\"'<>";
+    size_t u = i, k = i + 1;
+    while (u > 0 && s[u - 1] != ':' && !memchr(stops, s[u - 1], sizeof stops - 1)) u--;
+    if (u < 3 || memcmp(s + u - 3, "://", 3) != 0) return 0;
+    while (k < n && !memchr(stops, s[k], sizeof stops - 1)) k++;
+    if (k >= n || s[k] != '@' || k == i + 1) return 0;
+    *start = i + 1;
+    return k - i - 1;
+}
+
+/* The masked span that starts at s[i] (its start may lie after i: the key
+ * is kept), or 0. */
+static size_t secret_at(const char *s, size_t n, size_t i, size_t *start) {
+    size_t len;
+    if (s[i] == ':' && (len = userinfo_password(s, n, i, start))) return len;
+    static const char key_starts[] = "pPsStTcCaA_"; /* the keys' first letters */
+    for (size_t k = 0; memchr(key_starts, s[i], sizeof key_starts - 1) && k < sizeof secret_keys / sizeof *secret_keys;
+         k++) {
+        size_t kl = strlen(secret_keys[k].key);
+        if (n - i < kl || strncasecmp(s + i, secret_keys[k].key, kl)) continue;
+        if (secret_keys[k].header && i + kl < n && s[i + kl] == ':') {
+            size_t v = i + kl + 1, e;
+            while (v < n && s[v] == ' ') v++;
+            for (e = v; e < n && s[e] != '\r' && s[e] != '\n'; e++) {}
+            *start = v;
+            if (e > v) return e - v;
+        }
+        /* a key counts only when a value follows it ("password=x",
+         * "password": "x"), so prose such as "passwordless" is kept */
+        if ((len = pair_value(s, n, i + kl, start))) return len;
+    }
+    /* registered secrets, wherever they appear: the longest one here */
+    size_t longest = 0;
+    const struct bucket *b = &buckets[(unsigned char)s[i]];
+    for (size_t k = 0; k < b->n; k++)
+        if (b->v[k].n > longest && b->v[k].n <= n - i && !memcmp(s + i, b->v[k].s, b->v[k].n)) longest = b->v[k].n;
+    *start = i;
+    return longest;
+}
+
+static void redact_into(buf *b, const char *s, size_t n) {
+    put(b, "", 0);
+    pthread_mutex_lock(&lock);
+    size_t i = 0, copied = 0;
+    while (i < n) {
+        size_t start, len = secret_at(s, n, i, &start);
+        if (!len) {
+            i++;
+            continue;
+        }
+        put(b, s + copied, start - copied);
+        put(b, "***", 3);
+        i = copied = start + len;
+    }
+    put(b, s + copied, n - copied);
+    pthread_mutex_unlock(&lock);
 }
 
 char *sis_redact(const char *s, size_t n, size_t *outlen) {
     buf b = {0};
-    put(&b, "", 0);
-    size_t i = 0;
-    while (i < n) {
-        size_t matched = 0, vstart = 0, vlen = 0;
-        /* a key counts only when a value follows it ("password=x",
-         * "password": "x"), so prose such as "passwordless" is kept */
-        for (size_t k = 0; k < sizeof secret_keys / sizeof *secret_keys && !matched; k++) {
-            size_t kl = strlen(secret_keys[k].key);
-            if (i + kl > n || strncasecmp(s + i, secret_keys[k].key, kl)) continue;
-            if (secret_keys[k].header) {
-                vstart = i + kl;
-                while (vstart < n && s[vstart] == ' ') vstart++;
-                size_t e = vstart;
-                while (e < n && s[e] != '\r' && s[e] != '\n') e++;
-                vlen = e - vstart;
-                matched = vlen > 0;
-            } else {
-                vlen = pair_value(s, n, i + kl, &vstart);
-                matched = vlen > 0;
-            }
-        }
-        if (matched) {
-            put(&b, s + i, vstart - i);
-            put(&b, "***", 3);
-            i = vstart + vlen;
-            continue;
-        }
-        put(&b, s + i, 1);
-        i++;
-    }
-    /* registered secrets (passwords) are masked wherever they appear */
-    pthread_mutex_lock(&lock);
-    for (int k = 0; k < MAX_SECRETS; k++) {
-        if (!secrets[k]) continue;
-        size_t sl = strlen(secrets[k]);
-        char *hit;
-        while ((hit = memmem(b.p, b.n, secrets[k], sl)) != NULL) {
-            size_t off = (size_t)(hit - b.p);
-            buf c = {0};
-            put(&c, b.p, off);
-            put(&c, "***", 3);
-            put(&c, hit + sl, b.n - off - sl);
-            free(b.p);
-            b = c;
-        }
-    }
-    pthread_mutex_unlock(&lock);
+    redact_into(&b, s, n);
     if (outlen) *outlen = b.n;
     return b.p;
 }
+
+/* ------------------------------------------------------------------ writing */
 
 static void emit(int level, const char *msg, size_t len) {
     size_t n;
@@ -140,24 +213,28 @@ static void emit(int level, const char *msg, size_t len) {
 
 void sis_log(int level, const char *fmt, ...) {
     if (!sis_log_enabled(level)) return;
-    char msg[4096];
-    va_list ap;
+    char small[1024], *msg = small;
+    va_list ap, again;
     va_start(ap, fmt);
-    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
+    /* formatted in full: a line cut before redaction could end in a prefix
+     * of a secret, which would not be recognised */
+    if (n >= (int)sizeof small && (msg = malloc((size_t)n + 1)) != NULL) vsnprintf(msg, (size_t)n + 1, fmt, again);
+    va_end(again);
     if (n < 0) return;
-    emit(level, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+    if (!msg) msg = small, n = (int)sizeof small - 1;
+    emit(level, msg, (size_t)n);
+    if (msg != small) free(msg);
 }
 
-/* log.<level>(fmt, ...): string.format semantics */
+/* log.<level>(fmt, ...): string.format (the upvalue) semantics */
 static int l_write(lua_State *L, int level) {
     if (!sis_log_enabled(level)) return 0;
-    int n = lua_gettop(L);
-    lua_getglobal(L, "string");
-    lua_getfield(L, -1, "format");
+    lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
-    lua_pop(L, 1);
-    lua_call(L, n, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
     size_t len;
     const char *msg = lua_tolstring(L, -1, &len);
     emit(level, msg, len);
@@ -170,56 +247,118 @@ static int l_warn(lua_State *L) { return l_write(L, SIS_LOG_WARN); }
 static int l_error(lua_State *L) { return l_write(L, SIS_LOG_ERROR); }
 
 static int l_level(lua_State *L) {
-    sis_log_enabled(0);
-    if (!lua_isnoneornil(L, 1)) current_level = luaL_checkoption(L, 1, NULL, level_names);
-    lua_pushstring(L, level_names[current_level]);
+    if (!lua_isnoneornil(L, 1)) atomic_store(&current_level, luaL_checkoption(L, 1, NULL, level_names));
+    lua_pushstring(L, level_names[get_level()]);
     return 1;
+}
+
+static int buffer_gc(lua_State *L) {
+    buf *b = luaL_checkudata(L, 1, BUFFER_MT);
+    free(b->p);
+    b->p = NULL;
+    return 0;
 }
 
 static int l_redact(lua_State *L) {
-    size_t len, n;
+    size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
-    char *clean = sis_redact(s, len, &n);
-    lua_pushlstring(L, clean, n);
-    free(clean);
+    /* the result lives in a userdata until copied: pushing it may raise */
+    buf *b = lua_newuserdatauv(L, sizeof *b, 0);
+    memset(b, 0, sizeof *b);
+    luaL_setmetatable(L, BUFFER_MT);
+    redact_into(b, s, len);
+    lua_pushlstring(L, b->p, b->n);
+    free(b->p);
+    b->p = NULL;
     return 1;
 }
 
+/* Pushes the variants of the secret at index 1 that log.secret registers:
+ * itself, URL-encoded, URL-encoded twice (at 2, 3, 4; duplicates included). */
+static void push_variants(lua_State *L) {
+    lua_settop(L, 1);
+    lua_pushvalue(L, 1);
+    for (int i = 0; i < 2; i++) {
+        size_t n;
+        const char *s = lua_tolstring(L, -1, &n);
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        sis_url_encode(s, n, &b);
+        luaL_pushresult(&b);
+    }
+}
+
+static int same(const secret *x, const char *s, size_t n) { return x->n == n && !memcmp(x->s, s, n); }
+
 static int l_secret(lua_State *L) {
     size_t len;
-    const char *s = luaL_checklstring(L, 1, &len);
+    luaL_checklstring(L, 1, &len);
     if (len < 3) return 0; /* masking one or two characters would mangle every line */
+    push_variants(L);
+    int oom = 0;
     pthread_mutex_lock(&lock);
-    int free_slot = -1, known = 0;
-    for (int k = 0; k < MAX_SECRETS; k++) {
-        if (secrets[k] && !strcmp(secrets[k], s)) known = 1;
-        if (!secrets[k] && free_slot < 0) free_slot = k;
+    for (int i = 2; i <= 4 && !oom; i++) {
+        size_t n;
+        const char *s = lua_tolstring(L, i, &n);
+        struct bucket *b = &buckets[(unsigned char)s[0]];
+        int known = 0;
+        for (size_t k = 0; k < b->n && !known; k++) known = same(&b->v[k], s, n);
+        if (known) continue;
+        if (b->n == b->cap) {
+            size_t cap = b->cap ? 2 * b->cap : 4;
+            secret *grown = realloc(b->v, cap * sizeof *grown);
+            if (!grown) oom = 1;
+            else b->v = grown, b->cap = cap;
+        }
+        char *copy = oom ? NULL : malloc(n);
+        if (copy) {
+            memcpy(copy, s, n);
+            b->v[b->n++] = (secret){copy, n};
+        }
+        oom = !copy;
     }
-    if (!known && free_slot >= 0) secrets[free_slot] = strdup(s);
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&lock); /* raise only once it is released */
+    if (oom) return luaL_error(L, "not enough memory");
     return 0;
 }
 
 static int l_forget(lua_State *L) {
-    const char *s = luaL_checkstring(L, 1);
+    luaL_checkstring(L, 1);
+    push_variants(L);
     pthread_mutex_lock(&lock);
-    for (int k = 0; k < MAX_SECRETS; k++)
-        if (secrets[k] && !strcmp(secrets[k], s)) {
-            memset(secrets[k], 0, strlen(secrets[k]));
-            free(secrets[k]);
-            secrets[k] = NULL;
+    for (int i = 2; i <= 4; i++) {
+        size_t n;
+        const char *s = lua_tolstring(L, i, &n);
+        struct bucket *b = &buckets[(unsigned char)s[0]];
+        for (size_t k = 0; k < b->n; k++) {
+            if (!same(&b->v[k], s, n)) continue;
+            memset(b->v[k].s, 0, n);
+            free(b->v[k].s);
+            b->v[k--] = b->v[--b->n];
         }
+    }
     pthread_mutex_unlock(&lock);
     return 0;
 }
 
-static const luaL_Reg funcs[] = {
-    {"debug", l_debug}, {"info", l_info},     {"warn", l_warn},     {"error", l_error},
-    {"level", l_level}, {"redact", l_redact}, {"secret", l_secret}, {"forget", l_forget},
-    {NULL, NULL},
-};
-
 int luaopen_sis_log(lua_State *L) {
+    static const luaL_Reg writers[] = {
+        {"debug", l_debug}, {"info", l_info}, {"warn", l_warn}, {"error", l_error}, {NULL, NULL},
+    };
+    static const luaL_Reg funcs[] = {
+        {"level", l_level}, {"redact", l_redact}, {"secret", l_secret}, {"forget", l_forget}, {NULL, NULL},
+    };
+    if (luaL_newmetatable(L, BUFFER_MT)) {
+        lua_pushcfunction(L, buffer_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_pop(L, 1);
     luaL_newlib(L, funcs);
+    /* string.format, taken now: a script that replaces the global `string`
+     * does not break logging */
+    luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 0);
+    lua_getfield(L, -1, "format");
+    lua_remove(L, -2);
+    luaL_setfuncs(L, writers, 1);
     return 1;
 }

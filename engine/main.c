@@ -66,17 +66,20 @@ static int run_script(const char *path, int argc, char **argv) {
     return rc;
 }
 
-/* A script named on the command line is taken as given, else relative to the
- * scripts directory (so `sis run examples/x.lua` and `sis run tools/x` work). */
-static int run_command(const char *script, int argc, char **argv) {
-    if (access(script, R_OK) == 0) return run_script(script, argc, argv);
+/* A script named with `sis run` is taken as given, else relative to the
+ * scripts directory (so `sis run examples/x.lua` and `sis run tools/x` work);
+ * a command's script only ever comes from the scripts directory, whatever
+ * the current directory holds. */
+static int run_command(const char *script, int as_given, int argc, char **argv) {
+    if (as_given && access(script, R_OK) == 0) return run_script(script, argc, argv);
     lua_State *probe = sis_state_new(NULL); /* resolves the scripts directory */
     if (!probe) return 1;
     lua_close(probe);
     char path[PATH_MAX];
-    const char *ext = strstr(script, ".lua") ? "" : ".lua";
-    snprintf(path, sizeof path, "%s/%s%s", sis_scripts_dir(), script, ext);
-    if (access(path, R_OK) != 0) {
+    size_t n = strlen(script);
+    const char *ext = n >= 4 && !strcmp(script + n - 4, ".lua") ? "" : ".lua";
+    if (snprintf(path, sizeof path, "%s/%s%s", sis_scripts_dir(), script, ext) >= (int)sizeof path ||
+        access(path, R_OK) != 0) {
         fprintf(stderr, "sis: cannot find script '%s' (nor %s)\n", script, path);
         return 2;
     }
@@ -110,7 +113,15 @@ static int serve(int argc, char **argv) {
         i++;
     }
     if (!opt.listen) opt.listen = "127.0.0.1:5000";
-    if (threads) opt.threads = atoi(threads);
+    if (threads) {
+        char *end;
+        long n = strtol(threads, &end, 10);
+        if (end == threads || *end || n < 1 || n > 1024) {
+            fprintf(stderr, "sis serve: --threads (SIS_THREADS) wants a number in 1..1024, not '%s'\n", threads);
+            return 2;
+        }
+        opt.threads = (int)n;
+    }
     return sis_serve(&opt);
 }
 
@@ -154,7 +165,7 @@ int main(int argc, char **argv) {
             fputs("usage: sis run SCRIPT [ARG...]\n", stderr);
             return 2;
         }
-        return run_command(args[0], rest - 1, args + 1);
+        return run_command(args[0], 1, rest - 1, args + 1);
     }
     if (!strcmp(cmd, "serve")) return serve(rest, args);
     if (!strcmp(cmd, "help")) {
@@ -163,5 +174,5 @@ int main(int argc, char **argv) {
     }
     char script[PATH_MAX];
     snprintf(script, sizeof script, "cli/%s", cmd);
-    return run_command(script, rest, args);
+    return run_command(script, 0, rest, args);
 }

@@ -1,6 +1,7 @@
-/* Text codecs shared by the C modules (see codec.h). */
+/* Text codecs shared by the C modules (see text.h). */
 #include "text.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,6 +167,8 @@ static size_t decode_ref(const char *s, size_t n, luaL_Buffer *b) {
         return end + 1;
     }
     char name[40];
+    for (size_t i = 1; i < end; i++) /* a name, so no NUL byte cuts it short */
+        if (!isalnum((unsigned char)s[i])) return 0;
     memcpy(name, s + 1, end - 1);
     name[end - 1] = '\0';
     const struct entity *e = bsearch(name, entities, sizeof entities / sizeof *entities,

@@ -74,3 +74,28 @@ t.test("a non-string error object is reported, not a crash", function()
   t.eq(code, 1)
   t.match(err, "error object is a table value")
 end)
+
+t.test("a command's script comes from the scripts directory, never the current one", function()
+  local dir = t.tmpdir()
+  os.execute("mkdir -p " .. dir .. "/cli")
+  local f = assert(io.open(dir .. "/cli/zzz", "w"))
+  f:write("print('hijacked')\n")
+  f:close()
+  local sis = t.sis:sub(1, 1) == "/" and t.sis or t.root .. "/" .. t.sis
+  local code, out, err = t.exec("cd " .. dir .. " && " .. sis .. " zzz")
+  os.execute("rm -rf " .. dir)
+  t.eq(out, "")
+  t.eq(code, 2)
+  t.match(err, "cannot find script 'cli/zzz'")
+end)
+
+t.test("serve refuses a thread count that is not a number in range", function()
+  for _, bad in ipairs { "abc", "0", "-3", "8x", "100000" } do
+    local code, _, err = t.exec(t.sis .. " serve --threads " .. bad)
+    t.eq(code, 2, bad)
+    t.match(err, "wants a number in 1%.%.1024, not '" .. bad:gsub("%p", "%%%0") .. "'")
+  end
+  local code, _, err = t.exec("SIS_THREADS=lots " .. t.sis .. " serve")
+  t.eq(code, 2)
+  t.match(err, "not 'lots'")
+end)

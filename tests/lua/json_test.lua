@@ -376,3 +376,46 @@ t.test("fixture numbers keep their type", function()
   t.eq(ints, lex_ints)
   t.eq(floats, lex_floats)
 end)
+
+t.test("objects past the stack's room sort through a table", function()
+  local v = {}
+  for i = 1, 100001 do v["k" .. i] = i end
+  local s = json.encode(v)
+  t.eq(s:sub(1, 24), '{"k1":1,"k10":10,"k100":')
+  t.eq(json.decode(s), v)
+end)
+
+t.test("a __gc finalizer that grows the table being encoded is an error, not an overflow", function()
+  -- finalizers run at any allocation; with the collector always running,
+  -- some run while json.encode walks t (it overflowed its key array)
+  local t0 = {}
+  for i = 1, 50 do t0["k" .. i] = i end
+  local fired, raised = 0, 0
+  local active = true
+  local function arm()
+    setmetatable({}, { __gc = function()
+      if not active then return end -- the last one must not re-arm forever
+      fired = fired + 1
+      for i = 1, 200 do t0["x" .. fired .. "_" .. i] = i end
+      arm()
+    end })
+  end
+  collectgarbage("incremental", 0, 1000, 0)
+  local ok, err = pcall(function()
+    for _ = 1, 20000 do
+      if raised > 0 then break end
+      arm()
+      local done, e = pcall(json.encode, t0)
+      if not done then
+        raised = raised + 1
+        t.match(e, "^json.encode: a table was modified while it was being encoded %(by a __gc finalizer%?%)$")
+      end
+      for k in pairs(t0) do if k:sub(1, 1) == "x" then t0[k] = nil end end
+    end
+  end)
+  active = false
+  collectgarbage("incremental", 200, 100, 13) -- the defaults
+  collectgarbage()
+  if not ok then error(err, 0) end
+  t.ok(fired > 0 and raised > 0, string.format("finalizers fired %d times, %d encodes raised", fired, raised))
+end)
