@@ -16,11 +16,7 @@ local function decode(text) return assert(json.decode(text)) end
 
 local manifest = decode(fixture("pages/manifest.json"))
 
--- Deep equality, and the same JSON text ([] vs {}, 1 vs 1.0, key sets).
-local function same(got, want, what)
-  t.eq(got, want, what)
-  t.eq(json.encode(got), json.encode(want), what)
-end
+local same = E.same
 
 ---------------------------------------------------------------------------
 -- The corpus: which page file the fake Focus serves for a URL in a marking period
