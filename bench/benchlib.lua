@@ -5,20 +5,15 @@
 --   local B = require "benchlib"
 -- Loading it also puts tests/lua/ on package.path, for the benches that
 -- start fake servers with testlib's t.server (and focus_fake).
+package.path = (os.getenv("SIS_TEST_ROOT") or ".") .. "/tests/lua/?.lua;" .. package.path
 local date = require "sis.date"
+local t = require "testlib"
 
 local B = {}
 
-B.root = os.getenv("SIS_TEST_ROOT") or "."
-package.path = B.root .. "/tests/lua/?.lua;" .. package.path
-
--- The bytes of a file, its path relative to the repository root.
-function B.read(path)
-  local f = assert(io.open(B.root .. "/" .. path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+-- The repository root, and B.read(path): the bytes of a file, its path
+-- relative to the root (testlib's).
+B.root, B.read = t.root, t.read
 
 -- The median of xs (the lower one of an even count); sorts xs.
 function B.median(xs)
