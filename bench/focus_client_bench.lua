@@ -2,12 +2,11 @@
 -- one page, /courses (the portal, then 7 course pages at once; target
 -- ≤ 2.5× one page) and a year calendar (12 months at once; target ≤ 1.5×).
 -- Prints figures, asserts nothing.
-local root = os.getenv("SIS_TEST_ROOT") or "."
-package.path = root .. "/tests/lua/?.lua;" .. package.path
+package.path = (os.getenv("SIS_TEST_ROOT") or ".") .. "/bench/?.lua;" .. package.path
+local B = require "benchlib"
 local t = require "testlib"
 local fake = require "focus_fake"
 local focus = require "focus.service"
-local date = require "sis.date"
 
 local LATENCY_MS = 100
 local ROUNDS = 5
@@ -17,22 +16,14 @@ local state = assert(focus.login {
   base_url = server.base, username = fake.user, password = fake.password, timeout = 30,
 })
 
-local function median(xs)
-  table.sort(xs)
-  return xs[(#xs + 1) // 2]
-end
-
 -- median wall time (ms) of `ROUNDS` calls, and the fake's max in-flight
 local function measure(endpoint, args)
-  local times = {}
   server.stats(true)
-  for i = 1, ROUNDS do
-    local t0 = date.now()
+  local ms = B.wall_median_ms(ROUNDS, function()
     local status = focus.call(state, endpoint, args)
-    times[i] = (date.now() - t0) * 1000
     assert(status == 200, endpoint .. " answered " .. tostring(status))
-  end
-  return median(times), server.stats().max_in_flight
+  end)
+  return ms, server.stats().max_in_flight
 end
 
 local page = measure("schedule")

@@ -2,40 +2,21 @@
 -- marking periods and the login/not-found check included) and its ratio to
 -- html.parse alone on the same page (target <= 1.5x) and to a gumbo-only parse
 -- (html._parse_only: no pre-scan, no document). Prints figures, asserts nothing.
+package.path = (os.getenv("SIS_TEST_ROOT") or ".") .. "/bench/?.lua;" .. package.path
+local B = require "benchlib"
 local html = require "sis.html"
 local json = require "sis.json"
 local pages = require "focus.pages"
 
-local root = (os.getenv("SIS_TEST_ROOT") or ".") .. "/tests/fixtures/focus/pages/"
 local ROUNDS, BATCH = tonumber(os.getenv("BENCH_ROUNDS") or "31"), 10
 
-local function read(name)
-  local f = assert(io.open(root .. name, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local function read(name) return B.read("tests/fixtures/focus/pages/" .. name) end
 
--- Median CPU milliseconds of each function (mean of BATCH calls), sampled in
--- turns so that load changes on the machine hit them alike.
+-- Median CPU milliseconds of each function (B.medians: mean of BATCH calls,
+-- sampled in turns).
 local function medians(...)
-  local fns, samples, result = { ... }, {}, {}
-  for k, fn in ipairs(fns) do
-    samples[k] = {}
-    fn() -- warm-up
-  end
-  for i = 1, ROUNDS do
-    for k, fn in ipairs(fns) do
-      collectgarbage()
-      local t0 = os.clock()
-      for _ = 1, BATCH do fn() end
-      samples[k][i] = (os.clock() - t0) / BATCH * 1000
-    end
-  end
-  for k = 1, #fns do
-    table.sort(samples[k])
-    result[k] = samples[k][(ROUNDS + 1) // 2]
-  end
+  local result = { B.medians(ROUNDS, BATCH, ...) }
+  for k, s in ipairs(result) do result[k] = s * 1000 end
   return table.unpack(result)
 end
 

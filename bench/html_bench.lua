@@ -6,37 +6,16 @@
 -- Columns: "vs raw" is what parse costs over raw gumbo (pre-scan, document),
 -- "selects" what the selects cost over parse; "calls" counts select calls.
 -- Times are CPU seconds (os.clock), median of ROUNDS samples of BATCH runs each.
+package.path = (os.getenv("SIS_TEST_ROOT") or ".") .. "/bench/?.lua;" .. package.path
+local B = require "benchlib"
 local html = require "sis.html"
 
-local root = os.getenv("SIS_TEST_ROOT") or "."
 local ROUNDS, BATCH = tonumber(os.getenv("HTML_BENCH_ROUNDS") or 31), 10
 
-local function read(name)
-  local f = assert(io.open(root .. "/tests/fixtures/focus/pages/" .. name, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local function read(name) return B.read("tests/fixtures/focus/pages/" .. name) end
 
--- Medians of the functions' times, sampled in turns so that drift in the
--- machine's load hits them all alike.
-local function medians(...)
-  local fns, samples, result = { ... }, {}, {}
-  for k = 1, #fns do samples[k] = {} end
-  for i = 1, ROUNDS do
-    for k, fn in ipairs(fns) do
-      collectgarbage()
-      local t = os.clock()
-      for _ = 1, BATCH do fn() end
-      samples[k][i] = (os.clock() - t) / BATCH
-    end
-  end
-  for k = 1, #fns do
-    table.sort(samples[k])
-    result[k] = samples[k][(ROUNDS + 1) // 2]
-  end
-  return table.unpack(result)
-end
+-- Median CPU seconds of each function (B.medians: sampled in turns).
+local function medians(...) return B.medians(ROUNDS, BATCH, ...) end
 
 -- The side selector every full Focus page carries.
 local function marking_periods(doc)

@@ -1,27 +1,11 @@
 -- sis.http: concurrency and per-request overhead against the local fake server.
 -- Prints figures only. Run: build/sis run bench/http_bench.lua (or make bench).
-local root = os.getenv("SIS_TEST_ROOT") or "."
-package.path = root .. "/tests/lua/?.lua;" .. package.path
+package.path = (os.getenv("SIS_TEST_ROOT") or ".") .. "/bench/?.lua;" .. package.path
+local B = require "benchlib"
 local t = require "testlib" -- for t.server
 local http = require "sis.http"
-local date = require "sis.date"
 
--- wall clock: sis.date.now when it exists, else date(1) (about 1 ms of overhead)
-local function now()
-  if date.now then return date.now() end
-  local p = io.popen("date +%s.%N")
-  local v = tonumber(p:read("l"))
-  p:close()
-  return v
-end
-
-local SERVER = "python3 " .. root .. "/tests/servers/http_test_server.py"
-
-local function timed(fn)
-  local t0 = now()
-  local out = fn()
-  return (now() - t0) * 1000, out
-end
+local SERVER = "python3 " .. B.root .. "/tests/servers/http_test_server.py"
 
 local function check(results, n)
   local ok = 0
@@ -41,12 +25,12 @@ local url = slow.url .. "/latency"
 print("12 requests, server latency 100 ms per response:")
 for _, per_host in ipairs({ 12, 6 }) do
   local s = http.session({ per_host = per_host })
-  local cold, res = timed(function() return s:request_all(batch(url, 12)) end)
+  local cold, res = B.wall_ms(function() return s:request_all(batch(url, 12)) end)
   check(res, 12)
   local best = math.huge
   for _ = 1, 5 do
     local ms
-    ms, res = timed(function() return s:request_all(batch(url, 12)) end)
+    ms, res = B.wall_ms(function() return s:request_all(batch(url, 12)) end)
     check(res, 12)
     best = math.min(best, ms)
   end
@@ -55,7 +39,7 @@ for _, per_host in ipairs({ 12, 6 }) do
   s:close()
 end
 local s = http.session()
-local seq = timed(function()
+local seq = B.wall_ms(function()
   for _ = 1, 12 do s:get(url) end
 end)
 print(string.format("  sequential s:get x12       %6.1f ms", seq))
@@ -68,7 +52,7 @@ url = fast.url .. "/latency"
 s = http.session()
 s:get(url)
 local n = 2000
-local ms = timed(function()
+local ms = B.wall_ms(function()
   for _ = 1, n do s:get(url) end
 end)
 print(string.format("sequential keep-alive GETs, zero-latency server: %d in %.0f ms = %.0f req/s (%.0f us/request)",
@@ -77,7 +61,7 @@ local clock0 = os.clock()
 for _ = 1, n do s:get(url) end
 print(string.format("  CPU time of sis itself: %.0f us/request (the rest is the Python server and the loopback)",
   (os.clock() - clock0) * 1e6 / n))
-ms = timed(function() return s:request_all(batch(url, n)) end)
+ms = B.wall_ms(function() return s:request_all(batch(url, n)) end)
 print(string.format("request_all of %d, per_host=6: %.0f ms = %.0f req/s", n, ms, n / ms * 1000))
 s:close()
 fast.stop()

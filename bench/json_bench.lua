@@ -1,10 +1,11 @@
 -- sis.json against lua-cjson 2.1.0: decode and encode throughput (MB/s of
 -- JSON text) on the largest fixture files. Prints figures, asserts nothing.
 -- Each library encodes the value it decoded itself. Median of 7 rounds.
+package.path = (os.getenv("SIS_TEST_ROOT") or ".") .. "/bench/?.lua;" .. package.path
+local B = require "benchlib"
 local json = require "sis.json"
 local cjson = require "cjson"
 
-local root = os.getenv("SIS_TEST_ROOT") or "."
 local files = {
   "tests/fixtures/scodoc/responses/manifest.json",
   "tests/fixtures/scodoc/responses/scenario-absences.json",
@@ -13,13 +14,6 @@ local files = {
   "tests/fixtures/focus/expected/mp325_courses.json",
   "tests/fixtures/focus/expected/courses.json",
 }
-
-local function read(path)
-  local f = assert(io.open(root .. "/" .. path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 -- MB/s of `bytes` processed per call of fn, median over rounds of ~0.2 s.
 local function rate(fn, bytes)
@@ -38,14 +32,13 @@ local function rate(fn, bytes)
     for _ = 1, reps do fn() end
     samples[r] = bytes * reps / (os.clock() - t0) / 1e6
   end
-  table.sort(samples)
-  return samples[4]
+  return B.median(samples)
 end
 
 print(string.format("%-58s %8s %9s %9s %9s %9s", "file", "bytes", "dec sis", "dec cjson", "enc sis", "enc cjson"))
 local total = { 0, 0, 0, 0 }
 for _, path in ipairs(files) do
-  local text = read(path)
+  local text = B.read(path)
   local ours, theirs = json.decode(text), cjson.decode(text)
   local out_ours, out_theirs = json.encode(ours), cjson.encode(theirs)
   local r = {
@@ -62,7 +55,7 @@ print(string.format("%-58s %8s %9.1f %9.1f %9.1f %9.1f", "mean MB/s", "", total[
   total[2] / #files, total[3] / #files, total[4] / #files))
 
 -- Unsorted keys and pretty printing cost, on the largest file.
-local big = json.decode(read(files[1]))
+local big = json.decode(B.read(files[1]))
 local bytes = #json.encode(big)
 print(string.format("encode manifest.json: sorted %.1f MB/s, sort_keys=false %.1f MB/s, pretty %.1f MB/s",
   rate(function() json.encode(big) end, bytes),

@@ -2,11 +2,10 @@
 -- JSON and via its XML (fake ScoDoc on loopback, cookie auth), and the
 -- decode + normalise part alone on the recorded bodies. Medians; prints
 -- figures, asserts nothing.
-local root = os.getenv("SIS_TEST_ROOT") or "."
-package.path = root .. "/tests/lua/?.lua;" .. package.path
+package.path = (os.getenv("SIS_TEST_ROOT") or ".") .. "/bench/?.lua;" .. package.path
+local B = require "benchlib"
 local t = require "testlib"
 local json = require "sis.json"
-local date = require "sis.date"
 local client = require "scodoc.client"
 local api = require "scodoc.api"
 local functions = require "scodoc.functions"
@@ -19,29 +18,14 @@ local DEPT, SEM, ETUD = "INFO", "SEM3160", "EID3106"
 local FILE = "scodoc/responses/INFO__Notes__formsemestre_bulletinetud__etudid=" .. ETUD
   .. "__formsemestre_id=" .. SEM .. "__version=long"
 
-local function median(xs)
-  table.sort(xs)
-  return xs[(#xs + 1) // 2]
-end
-
-local function timed(n, fn)
-  local times = {}
-  for i = 1, n do
-    local t0 = date.now()
-    fn()
-    times[i] = (date.now() - t0) * 1000
-  end
-  return median(times)
-end
-
-local fake = t.server("python3 " .. root .. "/tests/servers/fake_scodoc.py")
+local fake = t.server("python3 " .. B.root .. "/tests/servers/fake_scodoc.py")
 local c = client.new { base_url = fake.url, username = "lecteur_api", password = "Lecture-Info-2021" }
 local args = { formsemestre_id = SEM, etudid = ETUD, version = "long" }
 assert(api.list_depts(c)) -- log in once: the rounds use the cookie
 
 local function fetch(format)
   args.format = format
-  return timed(ROUNDS, function() assert(api.formsemestre_bulletinetud(c, DEPT, args)) end)
+  return B.wall_median_ms(ROUNDS, function() assert(api.formsemestre_bulletinetud(c, DEPT, args)) end)
 end
 local via_json, via_xml = fetch("json"), fetch("xml")
 c:close()
@@ -49,10 +33,10 @@ fake.stop()
 
 local f = functions.formsemestre_bulletinetud
 local jbody, xbody = t.fixture(FILE .. ".json"), t.fixture(FILE .. ".xml")
-local decode_json = timed(DECODE_ROUNDS, function()
+local decode_json = B.wall_median_ms(DECODE_ROUNDS, function()
   assert(normalise.apply(f.schema, json.decode(jbody), { unescape = true }))
 end)
-local decode_xml = timed(DECODE_ROUNDS, function()
+local decode_xml = B.wall_median_ms(DECODE_ROUNDS, function()
   assert(normalise.apply(f.schema, xml_map.tree(f.schema, client.parse_xml(xbody))))
 end)
 

@@ -1,4 +1,5 @@
 -- sis focus: log in to a Focus for Schools, call one endpoint, print its JSON.
+local cli = require "lib.cli"
 local focus = require "focus.service"
 local json = require "sis.json"
 
@@ -30,10 +31,8 @@ examples:
   sis focus --url https://focus.example.org/ --user jdoe calendar 2017 2
 ]==]
 
-local function die(msg, code)
-  io.stderr:write("sis focus: ", msg, "\n")
-  os.exit(code or 2, true)
-end
+local cmd = cli.new("focus", USAGE)
+local die = cmd.die
 
 local function is_tty(fd) return os.execute("test -t " .. fd) == true end
 
@@ -95,25 +94,9 @@ local function endpoint_of(words)
   die("unknown endpoint '" .. name .. "' (sis focus --help)")
 end
 
-local opts, words = { url = os.getenv("SIS_FOCUS_URL"), user = os.getenv("SIS_FOCUS_USER") }, {}
-local i = 1
-while i <= #arg do
-  local a = arg[i]
-  if a == "-h" or a == "--help" then
-    io.write(USAGE)
-    os.exit(0, true)
-  elseif a == "--url" or a == "--user" or a == "--year" or a == "--mp" or a == "--timeout" then
-    opts[a:sub(3)] = arg[i + 1] or die(a .. " needs a value")
-    i = i + 1
-  elseif a == "--password" then
-    die("the password is never taken from the command line: set SIS_FOCUS_PASSWORD or type it when asked")
-  elseif a:sub(1, 1) == "-" and #words == 0 then
-    die("unknown option " .. a .. " (sis focus --help)")
-  else
-    words[#words + 1] = a
-  end
-  i = i + 1
-end
+local opts, words = cmd.options(arg, { url = true, user = true, year = true, mp = true, timeout = true },
+  { url = os.getenv("SIS_FOCUS_URL"), user = os.getenv("SIS_FOCUS_USER") },
+  { password = "the password is never taken from the command line: set SIS_FOCUS_PASSWORD or type it when asked" })
 if not opts.url then die("--url is required (sis focus --help)") end
 if not opts.user then die("--user is required (sis focus --help)") end
 if not opts.url:find("^https?://[^/]") then die("--url must be an http:// or https:// URL") end
@@ -140,4 +123,4 @@ if switch then status, body = focus.call(state, "set_marking_period", switch) en
 if status == 200 then status, body = focus.call(state, endpoint, args, { on_progress = progress }) end
 focus.logout(state)
 if status ~= 200 then die(string.format("%d: %s", status, body.error or json.encode(body)), 1) end
-io.write(json.encode(body, { pretty = true }), "\n")
+cmd.print_json(body)

@@ -1,5 +1,5 @@
 -- sis parse: run a Focus parser on a saved page and print its JSON.
-local json = require "sis.json"
+local cli = require "lib.cli"
 local pages = require "focus.pages"
 
 local USAGE = [[
@@ -17,12 +17,11 @@ JSON it gives (pretty, keys sorted), marking periods included.
                    popup does not show it)
   --picture PHOTO  demographic: the student photo file, included as base64
 Exit status: 0 printed, 1 the page could not be parsed (message on stderr),
-2 usage error.]]
+2 usage error.
+]]
 
-local function usage_error(msg)
-  io.stderr:write("sis parse: ", msg, "\n", USAGE, "\n")
-  os.exit(2)
-end
+local cmd = cli.new("parse", USAGE, true)
+local usage_error = cmd.usage_error
 
 local function slurp(path)
   local f, err
@@ -33,25 +32,8 @@ local function slurp(path)
   return s
 end
 
-local args = { ... }
-local positional, ctx = {}, {}
-local i = 1
-while i <= #args do
-  local a = args[i]
-  if a == "-h" or a == "--help" then
-    print(USAGE)
-    os.exit(0)
-  elseif a == "--id" or a == "--picture" then
-    local v = args[i + 1] or usage_error(a .. " needs a value")
-    if a == "--id" then ctx.id = v else ctx.picture = slurp(v) end
-    i = i + 1
-  elseif a:sub(1, 2) == "--" then
-    usage_error("unknown option " .. a)
-  else
-    positional[#positional + 1] = a
-  end
-  i = i + 1
-end
+local ctx, positional = cmd.options({ ... }, { id = true, picture = true })
+if ctx.picture then ctx.picture = slurp(ctx.picture) end
 
 local parser = positional[1] or usage_error("missing the parser name (e.g. focus/portal)")
 local page = parser:match("^focus/([%w_]+)$") or usage_error("unknown parser '" .. parser .. "'")
@@ -68,8 +50,5 @@ else
   if #positional > 2 then usage_error("too many arguments") end
   data, err = pages.parse(page, slurp(file), ctx)
 end
-if not data then
-  io.stderr:write("sis parse: ", err, "\n")
-  os.exit(1)
-end
-io.write(json.encode(data, { pretty = true }), "\n")
+if not data then cmd.die(err, 1) end
+cmd.print_json(data)

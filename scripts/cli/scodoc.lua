@@ -1,7 +1,7 @@
 -- sis scodoc: call one ScoDoc 7 function, print its normalised answer as JSON.
+local cli = require "lib.cli"
 local api = require "scodoc.api"
 local client = require "scodoc.client"
-local json = require "sis.json"
 
 local USAGE = [==[
 usage: sis scodoc [options] FUNCTION [name=value ...]
@@ -41,33 +41,13 @@ example:
     formsemestre_bulletinetud dept=INFO formsemestre_id=SEM3190 etudid=EID3101
 ]==]
 
-local function die(msg, code)
-  io.stderr:write("sis scodoc: ", msg, "\n")
-  os.exit(code or 2, true)
-end
+local cmd = cli.new("scodoc", USAGE)
+local die = cmd.die
 
-local OPTIONS = { url = true, user = true, via = true, auth = true, timeout = true }
-local args = { ... }
-local opts = { url = os.getenv("SIS_SCODOC_URL"), user = os.getenv("SIS_SCODOC_USER"),
-               via = "json", auth = "cookie", timeout = 30 }
-local words = {}
-local i = 1
-while i <= #args do
-  local a = args[i]
-  if a == "-h" or a == "--help" then
-    io.write(USAGE)
-    os.exit(0, true)
-  elseif a:match("^%-%-") then
-    local name = a:sub(3)
-    if name == "password" then die("the password comes from SIS_SCODOC_PASSWORD, never the command line") end
-    if not OPTIONS[name] then die("unknown option " .. a .. " (sis scodoc --help)") end
-    opts[name] = args[i + 1] or die(a .. " needs a value")
-    i = i + 1
-  else
-    words[#words + 1] = a
-  end
-  i = i + 1
-end
+local opts, words = cmd.options({ ... }, { url = true, user = true, via = true, auth = true, timeout = true },
+  { url = os.getenv("SIS_SCODOC_URL"), user = os.getenv("SIS_SCODOC_USER"),
+    via = "json", auth = "cookie", timeout = 30 },
+  { password = "the password comes from SIS_SCODOC_PASSWORD, never the command line" })
 
 local name = words[1] or die("no function given (sis scodoc --help)")
 local fn = api[name] or die("unknown function " .. name .. " (sis scodoc --help)")
@@ -100,4 +80,4 @@ else
 end
 c:close()
 if value == nil then die(err, 1) end
-io.write(json.encode(value, { pretty = true }), "\n")
+cmd.print_json(value)

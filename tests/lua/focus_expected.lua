@@ -2,8 +2,11 @@
 -- for the tests that compare our answers with the original focus-api's:
 --   local E = require "focus_expected"
 --   E.calls                      -- index.json's calls, in order
+--   E.main, E.expiry             -- the same, without / only the session-expiry scenario
 --   status, body = E.reference(call)
 --   E.drop_volatile(body, call.volatile)
+--   E.replay(calls, answer)      -- plays calls in order, checks every answer
+--   E.same(got, want, what)      -- deep equality and the same JSON text
 -- The reference is the original's answer (compat), or derived/ where it
 -- crashes, with our deliberate corrections (docs/compatibility.md) applied:
 -- E.page_corrections (the page parsers', by page) and E.call_corrections
@@ -17,6 +20,8 @@ local DIR = "focus/expected/"
 function E.file(file) return json.decode(t.fixture(DIR .. file)) end
 local index = E.file("index.json")
 E.calls = index.calls or index
+E.main, E.expiry = {}, {}
+for _, call in ipairs(E.calls) do table.insert(call.scenario and E.expiry or E.main, call) end
 
 local function collapse(s) return (s:gsub("%s+", " ")) end
 
@@ -99,6 +104,32 @@ function E.drop_volatile(body, keys)
     if type(body) == "table" and body[k] ~= nil then body[k] = 0 end
   end
   return body
+end
+
+-- Deep equality, and the same JSON text ([] vs {}, 1 vs 1.0, key sets).
+function E.same(got, want, what)
+  t.eq(got, want, what)
+  t.eq(json.encode(got), json.encode(want), what .. " JSON text ([] vs {})")
+end
+
+-- Checks one call's answer against its reference: status, then E.same.
+-- `text`, the answer as received, only shows in the failure message
+-- (default: the body).
+function E.check(call, status, body, text)
+  local want_status, want = E.reference(call)
+  E.drop_volatile(body, call.volatile)
+  E.drop_volatile(want, call.volatile)
+  t.eq(status, want_status, call.name .. " status (" .. (text or t.show(body)):sub(1, 200) .. ")")
+  E.same(body, want, call.name)
+end
+
+-- Plays `calls` in order: answer(call) → status, decoded body [, text] is
+-- checked by E.check; before_each(call), if given, runs before each call.
+function E.replay(calls, answer, before_each)
+  for _, call in ipairs(calls) do
+    if before_each then before_each(call) end
+    E.check(call, answer(call))
+  end
 end
 
 return E

@@ -5,29 +5,18 @@
 -- differently (docs/compatibility.md), the corrected value is
 -- (tests/lua/focus_expected.lua).
 local t = require "testlib"
-local json = require "sis.json"
 local fake = require "focus_fake"
 local E = require "focus_expected"
 
-local calls = E.calls
-local main, expiry = {}, {}
-for _, call in ipairs(calls) do
-  table.insert(call.scenario and expiry or main, call)
-end
+local calls, main, expiry = E.calls, E.main, E.expiry
 
+-- One REST client (one session store) plays the calls in order.
 local function replay(list, server, before_each)
   local rest = fake.rest_client { focus_url = server.base, timeout = 10 }
-  for _, call in ipairs(list) do
-    if before_each then before_each(call) end
+  E.replay(list, function(call)
     local req = call.request
-    local status, body = rest.call(req.method, req.path, req.json)
-    local want_status, want = E.reference(call)
-    E.drop_volatile(body, call.volatile)
-    E.drop_volatile(want, call.volatile)
-    t.eq(status, want_status, call.name .. " status (" .. t.show(body):sub(1, 200) .. ")")
-    t.eq(body, want, call.name)
-    t.eq(json.encode(body), json.encode(want), call.name .. " JSON text ([] vs {})")
-  end
+    return rest.call(req.method, req.path, req.json)
+  end, before_each)
 end
 
 t.test("every call of index.json answers as the original (or its correction)", function()

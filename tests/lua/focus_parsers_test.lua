@@ -2,24 +2,21 @@
 -- call of tests/fixtures/focus/expected/index.json that is one page parse must
 -- give the original focus-api's answer, except the documented corrections of
 -- its bugs (docs/compatibility.md), which are patched into the expected
--- answer below, field by field. Then synthetic pages for the bug cases the
--- corpus does not trigger, failures, and the `sis parse` command.
+-- answer field by field (focus_expected.lua's page corrections, and B7
+-- below). Then synthetic pages for the bug cases the corpus does not
+-- trigger, failures, and the `sis parse` command.
 local t = require "testlib"
 local json = require "sis.json"
 local codec = require "sis.codec"
 local pages = require "focus.pages"
+local E = require "focus_expected"
 
 local function fixture(path) return t.fixture("focus/" .. path) end
 local function decode(text) return assert(json.decode(text)) end
 
 local manifest = decode(fixture("pages/manifest.json"))
-local index = decode(fixture("expected/index.json"))
 
--- Deep equality, and the same JSON text ([] vs {}, 1 vs 1.0, key sets).
-local function same(got, want, what)
-  t.eq(got, want, what)
-  t.eq(json.encode(got), json.encode(want), what)
-end
+local same = E.same
 
 ---------------------------------------------------------------------------
 -- The corpus: which page file the fake Focus serves for a URL in a marking period
@@ -104,49 +101,14 @@ local function pick(data, step)
 end
 
 ---------------------------------------------------------------------------
--- Deliberate corrections of the original's bugs (docs/compatibility.md)
+-- Deliberate corrections of the original's bugs (docs/compatibility.md): the
+-- page corrections of focus_expected.lua, and one that is the parsers' own.
 
-local function collapse(s) return (s:gsub("%s+", " ")) end
-
-local CORRECT = {}
-
--- B13: the schedule kept Focus's double spaces in teacher names.
-function CORRECT.schedule(want)
-  for _, c in ipairs(want.courses) do c.teacher = collapse(c.teacher) end
-end
-
--- B13: so did the calendar assignment popup; B7: an unknown id must not be a
--- 200 {"id": ...}: the parser reports that it does not exist.
-function CORRECT.calendar_detail(want)
-  if want.date == nil then
+-- B7: an unknown calendar id must not be a 200 {"id": ...}: the parser
+-- reports that it does not exist (the REST route answers 400).
+local function expected_failure(step, want)
+  if step.page == "calendar_detail" and want.date == nil then
     return { fails = "^focus/calendar_detail: calendar event " .. want.id .. " does not exist$", kind = "missing" }
-  end
-  if want.course then want.course.teacher = collapse(want.course.teacher) end
-end
-
--- B11: teacher without the leading space; other_violation is the first
--- other-violation field (CUSTOM_2), not the last one (CUSTOM_9, the action taken).
-local OTHER_VIOLATION = { ["3168"] = "Would not stop when asked",
-                          ["3241"] = "Playing games during lab",
-                          ["3307"] = "Left campus without permission" }
-local function correct_referral(r)
-  r.teacher = r.teacher:gsub("^ ", "")
-  r.other_violation = OTHER_VIOLATION[r.id]
-end
-function CORRECT.referrals(want)
-  if want.referrals then
-    for _, r in pairs(want.referrals) do correct_referral(r) end
-  elseif want.id then
-    correct_referral(want)
-  end
-end
-
--- B16: a semester course's `days` was its term (S1/S2); both period-6 courses meet MWH.
-function CORRECT.absences(want)
-  for _, day in pairs(want.absences) do
-    for _, p in pairs(day.periods) do
-      if p.days == "S1" or p.days == "S2" then p.days = "MWH" end
-    end
   end
 end
 
@@ -155,13 +117,13 @@ end
 
 local function expected_answer(call)
   -- calls that crash in the original: the intended answer of derived/ (B6, B17)
-  if call.derived then return call.derived.status, decode(fixture("expected/" .. call.derived.file)) end
-  return call.status, decode(fixture("expected/" .. call.file))
+  if call.derived then return call.derived.status, E.file(call.derived.file) end
+  return call.status, E.file(call.file)
 end
 
 local mp = manifest.default.mp
 local covered = {} -- page or API kind → number of calls
-for _, call in ipairs(index.calls) do
+for _, call in ipairs(E.calls) do
   local req = call.request
   local step
   local status = call.derived and call.derived.status or call.status
@@ -179,7 +141,9 @@ for _, call in ipairs(index.calls) do
     local call_mp = mp
     t.test("corpus: " .. call.name, function()
       local status, want = expected_answer(call)
-      local fix = CORRECT[step.page] and CORRECT[step.page](want)
+      local correct = E.page_corrections[step.page]
+      if correct then correct(want) end
+      local fix = expected_failure(step, want)
       local data, err, kind = run(step, call_mp)
       if fix then
         t.fails(fix.fails, data, err)

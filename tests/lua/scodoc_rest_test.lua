@@ -1,10 +1,12 @@
 -- REST routes of scripts/scodoc/rest.lua, called as the server front calls
--- them (docs/architecture.md "REST routes"): a fake `req` per request, a
--- session store per client, against the fake ScoDoc.
+-- them (docs/architecture.md "REST routes", tests/lua/rest_client.lua): the
+-- real router, a `req` per request, a session store per client, against the
+-- fake ScoDoc.
 local t = require "testlib"
 local json = require "sis.json"
 local http = require "sis.http"
 local routes = require "scodoc.rest"
+local rest_client = require "rest_client"
 
 local FAKE = "python3 " .. t.root .. "/tests/servers/fake_scodoc.py"
 local fake = t.server(FAKE)
@@ -14,52 +16,9 @@ local function fake_post(path, body)
   assert(res.status == 200, path)
 end
 
--- The route for method + path, with its captures; nil, 404 | 405 otherwise.
-local function route(method, path)
-  local segs = {}
-  for s in path:gmatch("[^/]+") do segs[#segs + 1] = s end
-  local other_method = false
-  for _, r in ipairs(routes) do
-    local rsegs = {}
-    for s in r.path:gmatch("[^/]+") do rsegs[#rsegs + 1] = s end
-    if #rsegs == #segs then
-      local params, ok = {}, true
-      for i, s in ipairs(rsegs) do
-        if s:sub(1, 1) == ":" then params[s:sub(2)] = segs[i]
-        elseif s ~= segs[i] then ok = false break end
-      end
-      if ok and r.method == method then return r, params end
-      if ok then other_method = true end
-    end
-  end
-  return nil, other_method and 405 or 404
-end
-
--- A client of the REST API: its own session cookie jar.
+-- A client of the REST API (tests/lua/rest_client.lua): its own session store.
 local function browser(config)
-  local b = { sessions = {} }
-  config = config or { scodoc_url = fake.url .. "/", timeout = 5 }
-  function b.call(method, target, body)
-    local path, qs = target:match("^([^?]*)%??(.*)$")
-    local r, params = route(method, path)
-    if not r then return params end
-    local query, query_all = {}, {}
-    for k, v in qs:gmatch("([^&=]+)=([^&]*)") do
-      query[k] = v
-      query_all[k] = query_all[k] or {}
-      table.insert(query_all[k], v)
-    end
-    local req = {
-      method = method, path = path, params = params, query = query, query_all = query_all,
-      headers = {}, body = body and json.encode(body) or "", json = body, config = config,
-      session = function(ns) return b.sessions[ns] end,
-      start_session = function(ns, state) b.sessions[ns] = state end,
-      end_session = function(ns) b.sessions[ns] = nil end,
-    }
-    local status, answer = r.handler(req)
-    -- what the front would send: the body must encode
-    return status, json.decode(json.encode(answer))
-  end
+  local b = rest_client.new("scodoc.rest", config or { scodoc_url = fake.url .. "/", timeout = 5 })
   function b.login(user, password)
     return b.call("POST", "/api/scodoc/session", { username = user, password = password })
   end

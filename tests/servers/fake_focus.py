@@ -34,6 +34,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+sys.dont_write_bytecode = True  # no __pycache__ in the tree for the helper below
+from fakeserver_common import serve  # noqa: E402 (tests/servers/, next to this file)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_PAGES = os.path.join(HERE, "..", "fixtures", "focus", "pages")
 HTML = "text/html; charset=UTF-8"
@@ -437,14 +440,7 @@ def main():
         timeout = corpus.manifest["session_timeout_s"]
     httpd = Server(("127.0.0.1", 0), Handler)
     httpd.state = State(corpus, timeout, args.latency, args.password)
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % httpd.server_address[1])
-    os.replace(tmp, args.port_file)
-    try:
-        httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    serve(httpd, args.port_file)
     return 0
 
 

@@ -43,6 +43,9 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+sys.dont_write_bytecode = True  # no __pycache__ in the tree for the helper below
+from fakeserver_common import serve  # noqa: E402 (tests/servers/, next to this file)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_FIXTURES = os.path.join(HERE, "..", "fixtures", "scodoc")
 
@@ -421,14 +424,7 @@ def main():
     corpus = Corpus(args.fixtures)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(corpus, State(), args.latency))
     server.daemon_threads = True
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % server.server_address[1])
-    os.replace(tmp, args.port_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    serve(server, args.port_file)
 
 
 if __name__ == "__main__":

@@ -27,13 +27,15 @@ Endpoints (GET or any other method unless noted):
 import argparse
 import gzip
 import json
-import os
 import ssl
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
+
+sys.dont_write_bytecode = True  # no __pycache__ in the tree for the helper below
+from fakeserver_common import serve  # noqa: E402 (tests/servers/, next to this file)
 
 LATENCY_MS = 0
 counter_lock = threading.Lock()
@@ -192,10 +194,7 @@ def main():
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(opts.tls)
         server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    with open(opts.port_file + ".tmp", "w") as f:
-        f.write("%d\n" % server.server_address[1])
-    os.rename(opts.port_file + ".tmp", opts.port_file)
-    server.serve_forever()
+    serve(server, opts.port_file)
 
 
 if __name__ == "__main__":
