@@ -68,7 +68,7 @@ local password = os.getenv("SIS_SCODOC_PASSWORD")
 if opts.user and not password then die("no password: set SIS_SCODOC_PASSWORD") end
 local ok, c = pcall(client.new, { base_url = opts.url, username = opts.user,
   password = opts.user and password, auth = opts.auth, timeout = timeout })
-if not ok then die(tostring(c):gsub("^.-client%.new: ", "")) end
+if not ok then die((tostring(c):gsub("^.-client%.new: ", ""))) end
 local dept = fargs.dept
 fargs.dept = nil
 if name ~= "list_depts" and not dept then die(name .. " needs dept=DEPT") end

@@ -60,18 +60,6 @@ table.insert(lists, 1, router.check({
 }, "server.app"))
 local routes = router.new(lists)
 
-local function parse_query(qs)
-  local last, all = {}, {}
-  for pair in qs:gmatch("[^&]+") do
-    local name, value = pair:match("^([^=]*)=?(.*)$")
-    name, value = codec.url_decode(name), codec.url_decode(value)
-    last[name] = value
-    all[name] = all[name] or {}
-    table.insert(all[name], value)
-  end
-  return last, all
-end
-
 local function accepts_gzip(header)
   for token in (header or ""):gmatch("[^,]+") do
     local coding = token:match("^%s*([^;%s]+)")
@@ -165,7 +153,7 @@ return function(req)
     return fail(req, 404, "not found")
   end
   req.params = params
-  req.query, req.query_all = parse_query(req.query_string)
+  req.query, req.query_all = router.parse_query(req.query_string)
   req.config = config
   local ctype = req.headers["content-type"] or ""
   if ctype:find("json", 1, true) or req.body:match("^%s*[%[{]") then

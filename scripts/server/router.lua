@@ -3,6 +3,8 @@
 -- ignored; matching is case-sensitive on percent-decoded segments.
 --   local rt = router.new(routes)
 --   route, params = rt:match(method, path)   -- or nil, 404 | nil, 405, "GET, PUT"
+local codec = require "sis.codec"
+
 local M = {}
 
 local function unescape(seg)
@@ -99,6 +101,19 @@ function M.new(compiled_lists)
     for _, r in ipairs(list) do routes[#routes + 1] = r end
   end
   return setmetatable({ routes = routes }, Router)
+end
+
+-- "a=1&b=2&b=3" → { a = "1", b = "3" }, { a = { "1" }, b = { "2", "3" } }
+function M.parse_query(qs)
+  local last, all = {}, {}
+  for pair in qs:gmatch("[^&]+") do
+    local name, value = pair:match("^([^=]*)=?(.*)$")
+    name, value = codec.url_decode(name), codec.url_decode(value)
+    last[name] = value
+    all[name] = all[name] or {}
+    table.insert(all[name], value)
+  end
+  return last, all
 end
 
 return M

@@ -13,19 +13,6 @@ local router = require "server.router"
 
 local M = {}
 
--- "a=1&b=2&b=3" → { a = "1", b = "3" }, { a = { "1" }, b = { "2", "3" } }
-local function parse_query(qs)
-  local last, all = {}, {}
-  for pair in qs:gmatch("[^&]+") do
-    local name, value = pair:match("^([^=]*)=?(.*)$")
-    name, value = codec.url_decode(name), codec.url_decode(value)
-    last[name] = value
-    all[name] = all[name] or {}
-    table.insert(all[name], value)
-  end
-  return last, all
-end
-
 function M.new(module, config)
   local routes = router.new { router.check(require(module), module) }
   local c = { sessions = {}, config = config }
@@ -40,7 +27,7 @@ function M.new(module, config)
       method = method, path = path, params = params,
       headers = {}, body = body and json.encode(body) or "", json = body, config = config,
     }
-    req.query, req.query_all = parse_query(qs)
+    req.query, req.query_all = router.parse_query(qs)
     function req.session(ns) return c.sessions[ns] end
     function req.start_session(ns, state) c.sessions[ns] = state end
     function req.end_session(ns) c.sessions[ns] = nil end
