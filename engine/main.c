@@ -32,11 +32,12 @@ static const char usage[] =
 
 static const char serve_usage[] =
     "usage: sis serve [--listen ADDR:PORT] [--threads N] [--focus-url URL]\n"
-    "                 [--scodoc-url URL] [--scripts DIR]\n"
+    "                 [--scodoc-url URL] [--scripts DIR] [--port-file FILE]\n"
     "  --listen      address to bind (env SIS_LISTEN, default 127.0.0.1:5000)\n"
     "  --threads     worker threads (env SIS_THREADS, default 16)\n"
     "  --focus-url   Focus base URL, e.g. https://focus.example.org/ (env SIS_FOCUS_URL)\n"
-    "  --scodoc-url  ScoDoc base URL, e.g. https://scodoc.example.org/ (env SIS_SCODOC_URL)\n";
+    "  --scodoc-url  ScoDoc base URL, e.g. https://scodoc.example.org/ (env SIS_SCODOC_URL)\n"
+    "  --port-file   write the port there once listening (env SIS_PORT_FILE; for port 0)\n";
 
 /* SIGINT while a script runs: set a hook so the script stops at a safe point
  * (lua.c's approach; a signal handler must not touch the VM otherwise). */
@@ -104,6 +105,7 @@ static int serve(int argc, char **argv) {
         else if (!strcmp(a, "--focus-url")) setenv("SIS_FOCUS_URL", v, 1);
         else if (!strcmp(a, "--scodoc-url")) setenv("SIS_SCODOC_URL", v, 1);
         else if (!strcmp(a, "--scripts")) setenv("SIS_SCRIPTS", v, 1);
+        else if (!strcmp(a, "--port-file")) setenv("SIS_PORT_FILE", v, 1);
         else {
             fprintf(stderr, "sis serve: unknown option %s\n%s", a, serve_usage);
             return 2;

@@ -11,9 +11,20 @@ if #files == 0 then
 end
 
 local only = os.getenv("SIS_TEST_ONLY") -- run only tests whose name contains this
+
+-- Every test file starts from the modules loaded now: helper modules such as
+-- focus_fake hold the testlib instance of the file that loaded them, so they
+-- must be loaded afresh (else the servers they start are never stopped).
+local preloaded = {}
+for name in pairs(package.loaded) do preloaded[name] = true end
+local function unload_test_modules()
+  for name in pairs(package.loaded) do
+    if not preloaded[name] then package.loaded[name] = nil end
+  end
+end
 local passed, failed = 0, 0
 for _, file in ipairs(files) do
-  package.loaded.testlib = nil
+  unload_test_modules()
   local t = require "testlib"
   local short = file:match("([^/]+)$")
   local chunk, err = loadfile(file)

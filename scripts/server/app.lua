@@ -1,0 +1,181 @@
+-- The REST front: the function engine/server.c calls for every request.
+--
+-- C hands over a plain request { method, path, query_string, http_version,
+-- remote_addr, headers (lower-case names), body } and writes back what this
+-- returns: status, header lines ("Name: value\r\n"...), body. C adds the
+-- framing (Content-Length, Connection) and writes the answer in one write.
+--
+-- Here: route lookup (404/405), query and JSON body decoding (400), sessions,
+-- the handler call (a raised error becomes 500 and is logged with its
+-- traceback), JSON encoding and gzip. Errors are always {"error": "..."}.
+--
+-- Environment: SIS_FOCUS_URL, SIS_SCODOC_URL, SIS_TIMEOUT (seconds, default
+-- 20), SIS_SESSION_IDLE (seconds, default 1200), SIS_ROUTES (route modules,
+-- default "focus.rest,scodoc.rest").
+local codec = require "sis.codec"
+local json = require "sis.json"
+local log = require "sis.log"
+local server = require "sis.server"
+local router = require "server.router"
+local session = require "server.session"
+
+local GZIP_MIN = 1024 -- smaller bodies are not worth compressing
+
+local config = {
+  focus_url = os.getenv("SIS_FOCUS_URL"),
+  scodoc_url = os.getenv("SIS_SCODOC_URL"),
+  timeout = tonumber(os.getenv("SIS_TIMEOUT")) or 20,
+  session_idle = tonumber(os.getenv("SIS_SESSION_IDLE")) or 1200,
+}
+
+-- Route problems are logged once per scripts generation (server.announce),
+-- not once per worker thread.
+local function say(level, ...)
+  if server.announce then log[level](...) end
+end
+
+local endpoints = json.array()
+local lists = {}
+for name in (os.getenv("SIS_ROUTES") or "focus.rest,scodoc.rest"):gmatch("[^,%s]+") do
+  local file = package.searchpath(name, package.path)
+  if not file then
+    say("info", "serve: route module %s not present, skipped", name)
+  else
+    local ok, routes = xpcall(function() return router.check(require(name), name) end,
+      debug.traceback)
+    if ok then
+      lists[#lists + 1] = routes
+      endpoints[#endpoints + 1] = router.prefix(routes)
+      say("info", "serve: %d routes from %s under %s", #routes, file, endpoints[#endpoints])
+    else
+      say("error", "serve: route module %s (%s) failed to load, its routes are off: %s",
+        name, file, routes)
+    end
+  end
+end
+
+local index = { name = "sis", version = require("sis").version, endpoints = endpoints }
+table.insert(lists, 1, router.check({
+  { method = "GET", path = "/", handler = function() return 200, index end },
+}, "server.app"))
+local routes = router.new(lists)
+
+local function parse_query(qs)
+  local last, all = {}, {}
+  for pair in qs:gmatch("[^&]+") do
+    local name, value = pair:match("^([^=]*)=?(.*)$")
+    name, value = codec.url_decode(name), codec.url_decode(value)
+    last[name] = value
+    all[name] = all[name] or {}
+    table.insert(all[name], value)
+  end
+  return last, all
+end
+
+local function accepts_gzip(header)
+  for token in (header or ""):gmatch("[^,]+") do
+    local coding = token:match("^%s*([^;%s]+)")
+    local q = tonumber(token:match(";%s*q=([%d.]+)") or "1")
+    if (coding == "gzip" or coding == "x-gzip" or coding == "*") and q and q > 0 then return true end
+  end
+  return false
+end
+
+-- Headers the front owns: C writes the framing, the front the encoding.
+local reserved = { ["content-length"] = true, connection = true, ["transfer-encoding"] = true }
+
+local function header_lines(out, name, value)
+  local values = type(value) == "table" and value or { value }
+  for _, v in ipairs(values) do
+    v = tostring(v)
+    if v:find("[\r\n]") or not name:match("^[%w!#$%%&'*+.^_`|~-]+$") then
+      error(string.format("bad response header %q", name), 0)
+    end
+    out[#out + 1] = name .. ": " .. v .. "\r\n"
+  end
+end
+
+-- Encodes the handler's answer; raises (caught by the caller) on a bad one.
+local function encode(req, status, body, headers, cookies)
+  if math.type(status) ~= "integer" or status < 100 or status > 599 then
+    error("handler returned a bad status: " .. tostring(status), 0)
+  end
+  if headers ~= nil and type(headers) ~= "table" then error("handler returned bad headers", 0) end
+  local given, lines = {}, {}
+  for name, value in pairs(headers or {}) do
+    local lname = name:lower()
+    if not reserved[lname] then
+      given[lname] = true
+      header_lines(lines, name, value)
+    end
+  end
+  if type(body) == "table" then
+    body = json.encode(body)
+    if not given["content-type"] then lines[#lines + 1] = "Content-Type: application/json\r\n" end
+  elseif type(body) == "string" then
+    if not given["content-type"] then lines[#lines + 1] = "Content-Type: text/plain; charset=utf-8\r\n" end
+  elseif body == nil then
+    body = ""
+  else
+    error("handler returned a body of type " .. type(body), 0)
+  end
+  if #body >= GZIP_MIN and not given["content-encoding"] then
+    lines[#lines + 1] = "Vary: Accept-Encoding\r\n"
+    if accepts_gzip(req.headers["accept-encoding"]) then
+      body = server.gzip(body)
+      lines[#lines + 1] = "Content-Encoding: gzip\r\n"
+    end
+  end
+  if not given["cache-control"] then lines[#lines + 1] = "Cache-Control: no-store\r\n" end
+  for _, c in ipairs(cookies or {}) do header_lines(lines, "Set-Cookie", c) end
+  return status, table.concat(lines), body
+end
+
+local function fail(req, status, message, headers)
+  return encode(req, status, { error = message }, headers)
+end
+
+local function internal_error(req, what, err)
+  log.error("%s %s: %s: %s", req.method, req.path, what, err)
+  return fail(req, 500, "internal error")
+end
+
+-- The handler and the session bookkeeping around it.
+local function run(req, route)
+  local rec = session.attach(req)
+  local ok, status, body, headers = xpcall(route.handler, debug.traceback, req)
+  if not ok then
+    session.abort(rec)
+    if type(status) == "table" and math.type(status.status) == "integer" then
+      return fail(req, status.status, tostring(status.error)) -- raised by the front itself
+    end
+    return internal_error(req, "handler failed", status)
+  end
+  local cok, cookies = pcall(session.commit, rec)
+  if not cok then return internal_error(req, "cannot store the session", cookies) end
+  local eok, s, h, b = pcall(encode, req, status, body, headers, cookies)
+  if not eok then return internal_error(req, "bad answer", s) end
+  return s, h, b
+end
+
+return function(req)
+  local route, params, allow = routes:match(req.method, req.path)
+  if not route then
+    if params == 405 then return fail(req, 405, "method not allowed", { Allow = allow }) end
+    return fail(req, 404, "not found")
+  end
+  req.params = params
+  req.query, req.query_all = parse_query(req.query_string)
+  req.config = config
+  local ctype = req.headers["content-type"] or ""
+  if ctype:find("json", 1, true) or req.body:match("^%s*[%[{]") then
+    if req.body:match("^%s*$") then
+      req.json = nil
+    else
+      local value, err = json.decode(req.body)
+      if value == nil then return fail(req, 400, "invalid JSON body: " .. tostring(err)) end
+      req.json = value
+    end
+  end
+  return run(req, route)
+end

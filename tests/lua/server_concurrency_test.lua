@@ -1,0 +1,123 @@
+-- REST front under concurrency: many sessions at once never see each other's
+-- data, one session's requests run one at a time, different sessions run in
+-- parallel, and upstream calls are bounded by config.timeout (504).
+local t = require "testlib"
+local http = require "sis.http"
+local json = require "sis.json"
+local H = dofile(t.root .. "/tests/lua/fixtures_server/harness.lua")
+
+local srv = H.start({ SIS_TIMEOUT = "1" }, "--threads 16")
+
+-- One http session (own cookie jar) per client, logged in with its own name.
+local function clients(n)
+  local out = {}
+  for i = 1, n do
+    local s = http.session { timeout = 30 }
+    local name = string.format("client-%02d", i)
+    local res = assert(s:post(srv.url .. "/t/login", { json = { name = name, password = "pw" .. i } }))
+    t.eq(res.status, 200)
+    local id = s:cookie("sis_test")
+    t.ok(id and #id == 32, "login cookie for " .. name)
+    out[i] = { http = s, name = name, id = id }
+  end
+  return out
+end
+
+local function close_all(cs)
+  for _, c in ipairs(cs) do c.http:close() end
+end
+
+t.test("50 concurrent sessions: every answer carries its own session's data", function()
+  local cs = clients(50)
+  local ids = {}
+  for _, c in ipairs(cs) do
+    t.ok(not ids[c.id], "ids are unique")
+    ids[c.id] = true
+  end
+  -- 4 rounds x 50 clients in one concurrent batch; the Cookie header is the
+  -- client's own (the batch session itself has an empty jar)
+  local batch <close> = http.session { per_host = 64, timeout = 60 }
+  local reqs, owner = {}, {}
+  for round = 1, 4 do
+    for i, c in ipairs(cs) do
+      reqs[#reqs + 1] = { url = srv.url .. "/t/me?wait=0.01&round=" .. round,
+        headers = { Cookie = "sis_test=" .. c.id } }
+      owner[#reqs] = i
+    end
+  end
+  local results = batch:request_all(reqs)
+  local seen = {}
+  for k, res in ipairs(results) do
+    t.ok(res.status, "request " .. k .. " failed: " .. tostring(res.error))
+    t.eq(res.status, 200)
+    local body = json.decode(res.body)
+    local c = cs[owner[k]]
+    t.eq(body.name, c.name, "answer " .. k)
+    seen[c.name] = seen[c.name] or {}
+    seen[c.name][#seen[c.name] + 1] = body.n
+  end
+  -- each session counted exactly 1..4: no lost update, no foreign request
+  for _, c in ipairs(cs) do
+    local ns = seen[c.name]
+    table.sort(ns)
+    t.eq(ns, { 1, 2, 3, 4 }, c.name)
+  end
+  close_all(cs)
+end)
+
+t.test("requests of one session run one after the other", function()
+  local c = clients(1)[1]
+  local reqs = {}
+  for i = 1, 10 do
+    reqs[i] = { url = srv.url .. "/t/me?wait=0.05&i=" .. i }
+  end
+  -- all ten at once on the client's own session (its jar sends the cookie)
+  local s <close> = http.session { per_host = 16, timeout = 60 }
+  for i = 1, 10 do reqs[i].headers = { Cookie = "sis_test=" .. c.id } end
+  local ns = {}
+  for _, res in ipairs(s:request_all(reqs)) do
+    t.eq(res.status, 200)
+    ns[#ns + 1] = json.decode(res.body).n
+  end
+  table.sort(ns)
+  t.eq(ns, { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }) -- read-wait-write never interleaved
+  local res = c.http:get(srv.url .. "/t/me")
+  t.eq(json.decode(res.body).n, 11)
+  close_all { c }
+end)
+
+-- Two requests that can only both succeed when they run at the same time.
+local function meet(id_a, id_b, wait)
+  local dir = t.tmpdir()
+  local s <close> = http.session { per_host = 4, timeout = 30 }
+  local function url(me, other)
+    return string.format("%s/t/barrier?dir=%s&me=%s&other=%s&wait=%d", srv.url, dir, me, other, wait)
+  end
+  local results = s:request_all {
+    { url = url("a", "b"), headers = { Cookie = "sis_test=" .. id_a } },
+    { url = url("b", "a"), headers = { Cookie = "sis_test=" .. id_b } },
+  }
+  os.execute("rm -rf " .. dir)
+  return json.decode(results[1].body).met, json.decode(results[2].body).met
+end
+
+t.test("different sessions run in parallel, one session does not", function()
+  local cs = clients(2)
+  local a, b = meet(cs[1].id, cs[2].id, 10)
+  t.eq({ a, b }, { true, true })
+  -- the same session: the second waits for the first, which gives up alone
+  a, b = meet(cs[1].id, cs[1].id, 1)
+  t.eq((a and 1 or 0) + (b and 1 or 0), 1)
+  close_all(cs)
+end)
+
+t.test("an upstream slower than config.timeout answers 504, the worker is freed", function()
+  local s <close> = http.session { timeout = 30 }
+  local slow = srv.url .. "/t/sleep?s=3"
+  local res = assert(s:get(srv.url .. "/t/upstream?url=" .. http.encode_query { x = slow }:sub(3)))
+  t.eq(res.status, 504)
+  t.match(json.decode(res.body).error, "^timeout: ")
+  res = assert(s:get(srv.url .. "/t/upstream?url=" .. http.encode_query { x = srv.url .. "/t/hello" }:sub(3)))
+  t.eq(res.status, 200)
+  t.eq(json.decode(res.body), { status = 200 })
+end)

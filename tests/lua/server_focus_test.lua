@@ -1,0 +1,81 @@
+-- End to end: the focus-api REST API through `sis serve` over real HTTP,
+-- against the fake Focus: every call of tests/fixtures/focus/expected/
+-- index.json (statuses, bodies and JSON text, with the references and
+-- corrections of tests/lua/focus_expected.lua, as focus_fidelity_test.lua
+-- checks them on the handlers directly), and the focus-api README's Python
+-- client example, run unchanged.
+local t = require "testlib"
+local http = require "sis.http"
+local json = require "sis.json"
+local E = require "focus_expected"
+local H = dofile(t.root .. "/tests/lua/fixtures_server/harness.lua")
+local fake = require "focus_fake"
+
+local function serve(focus_url)
+  return t.server(string.format("%s serve --scripts %s --listen 127.0.0.1:0 --focus-url %s",
+    t.sis, H.quote(t.root .. "/scripts"), focus_url))
+end
+
+local main, expiry = {}, {}
+for _, call in ipairs(E.calls) do table.insert(call.scenario and expiry or main, call) end
+
+-- One HTTP client (one cookie jar) plays the calls in order.
+local function replay(list, srv, before_each)
+  local client <close> = http.session { timeout = 60 }
+  for _, call in ipairs(list) do
+    if before_each then before_each(call) end
+    local req = call.request
+    local res = assert(client:request { method = req.method, url = srv.url .. req.path, json = req.json })
+    t.eq(res.headers["content-type"], "application/json", call.name)
+    local body = json.decode(res.body)
+    local want_status, want = E.reference(call)
+    E.drop_volatile(body, call.volatile)
+    E.drop_volatile(want, call.volatile)
+    t.eq(res.status, want_status, call.name .. " status (" .. res.body:sub(1, 200) .. ")")
+    t.eq(body, want, call.name)
+    t.eq(json.encode(body), json.encode(want), call.name .. " JSON text ([] vs {})")
+  end
+end
+
+t.test("every call of index.json through sis serve answers as the original (or its correction)", function()
+  t.ok(#main > 140, "index.json lists the calls")
+  local focus = fake.start()
+  local srv = serve(focus.base)
+  replay(main, srv)
+  t.eq(focus.stats().logins, 1, "one Focus login for the whole replay")
+  local log = srv.log()
+  t.ok(not log:find(fake.password, 1, true), "the password is in the server log")
+  t.match(log, "info  GET /api/v3/portal 200 [%d.]+ ms\n")
+end)
+
+t.test("Focus session expiry through sis serve: transparent re-login", function()
+  t.eq(#expiry, 4)
+  local focus = fake.start("--session-timeout 2")
+  local srv = serve(focus.base)
+  replay(expiry, srv, function(call)
+    if call.name == "expiry_portal_after_focus_timeout" then t.sleep(3.5) end
+  end)
+  t.eq(focus.stats().logins, 2, "the fake Focus saw the second login")
+end)
+
+t.test("the focus-api README's Python client example works unchanged", function()
+  local focus = fake.start()
+  local srv = serve(focus.base)
+  local dir = t.tmpdir()
+  local example = t.read("tests/lua/fixtures_server/seed_example.py")
+    :gsub("http://127%.0%.0%.1:5000", srv.url)
+    :gsub("your%.username", fake.user)
+    :gsub("yourpassword", fake.password)
+  H.write(dir .. "/example.py", example)
+  os.execute(string.format("cp %s/tests/lua/fixtures_server/requests.py %s/", H.quote(t.root), dir))
+  local code, out, err = t.exec(string.format("cd %s && python3 example.py > out.txt && python3 -c '%s' out.txt %s",
+    dir, "import ast, json, sys; got = ast.literal_eval(open(sys.argv[1]).read()); "
+      .. "want = json.load(open(sys.argv[2]))[\"courses\"]; print(len(got), got == want)",
+    H.quote(t.root .. "/tests/fixtures/focus/expected/session_put_2015_315.json")))
+  os.execute("rm -rf " .. dir)
+  t.eq(err, "")
+  t.eq(code, 0)
+  local n, same = out:match("^(%d+) (%a+)\n$")
+  t.ok(tonumber(n) > 0, "courses printed: " .. out)
+  t.eq(same, "True", "the printed courses are the 2015 semester 2 portal's")
+end)
