@@ -12,6 +12,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -147,9 +148,9 @@ static size_t userinfo_password(const char *s, size_t n, size_t i, size_t *start
 static size_t secret_at(const char *s, size_t n, size_t i, size_t *start) {
     size_t len;
     if (s[i] == ':' && (len = userinfo_password(s, n, i, start))) return len;
-    static const char key_starts[] = "pPsStTcCaA_"; /* the keys' first letters */
-    for (size_t k = 0; memchr(key_starts, s[i], sizeof key_starts - 1) && k < sizeof secret_keys / sizeof *secret_keys;
-         k++) {
+    int c = tolower((unsigned char)s[i]);
+    for (size_t k = 0; k < sizeof secret_keys / sizeof *secret_keys; k++) {
+        if (c != secret_keys[k].key[0]) continue; /* cheap first: most positions start no key */
         size_t kl = strlen(secret_keys[k].key);
         if (n - i < kl || strncasecmp(s + i, secret_keys[k].key, kl)) continue;
         if (secret_keys[k].header && i + kl < n && s[i + kl] == ':') {
