@@ -32,6 +32,7 @@ static atomic_int current_level = -1;
 typedef struct {
     char *s;
     size_t n;
+    size_t refs; /* log.secret calls not yet matched by log.forget */
 } secret;
 static struct bucket {
     secret *v;
@@ -302,9 +303,13 @@ static int l_secret(lua_State *L) {
         size_t n;
         const char *s = lua_tolstring(L, i, &n);
         struct bucket *b = &buckets[(unsigned char)s[0]];
-        int known = 0;
-        for (size_t k = 0; k < b->n && !known; k++) known = same(&b->v[k], s, n);
-        if (known) continue;
+        secret *known = NULL;
+        for (size_t k = 0; k < b->n && !known; k++)
+            if (same(&b->v[k], s, n)) known = &b->v[k];
+        if (known) {
+            known->refs++;
+            continue;
+        }
         if (b->n == b->cap) {
             size_t cap = b->cap ? 2 * b->cap : 4;
             secret *grown = realloc(b->v, cap * sizeof *grown);
@@ -314,7 +319,7 @@ static int l_secret(lua_State *L) {
         char *copy = oom ? NULL : malloc(n);
         if (copy) {
             memcpy(copy, s, n);
-            b->v[b->n++] = (secret){copy, n};
+            b->v[b->n++] = (secret){copy, n, 1};
         }
         oom = !copy;
     }
@@ -332,7 +337,7 @@ static int l_forget(lua_State *L) {
         const char *s = lua_tolstring(L, i, &n);
         struct bucket *b = &buckets[(unsigned char)s[0]];
         for (size_t k = 0; k < b->n; k++) {
-            if (!same(&b->v[k], s, n)) continue;
+            if (!same(&b->v[k], s, n) || --b->v[k].refs > 0) continue;
             memset(b->v[k].s, 0, n);
             free(b->v[k].s);
             b->v[k--] = b->v[--b->n];

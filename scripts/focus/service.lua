@@ -359,6 +359,7 @@ function service.logout(state)
   local c <close> = client.open(state)
   local done, err = client.logout(c)
   state.year, state.mp, state.photo_url = nil, nil, nil
+  if state.password ~= "" then log.forget(state.password) end -- balances login's log.secret
   return done, err
 end
 

@@ -68,6 +68,16 @@ t.test("redaction masks passwords, cookies and registered secrets", function()
   t.eq(log.redact("harbor-lights-42"), "harbor-lights-42")
 end)
 
+t.test("a secret registered twice stays masked until forgotten twice", function()
+  -- two sessions of one user: the first logout must not unmask the other's password
+  log.secret("shared-pass-7")
+  log.secret("shared-pass-7")
+  log.forget("shared-pass-7")
+  t.eq(log.redact("x shared-pass-7"), "x ***")
+  log.forget("shared-pass-7")
+  t.eq(log.redact("x shared-pass-7"), "x shared-pass-7")
+end)
+
 t.test("levels", function()
   local old = log.level()
   t.eq(log.level("error"), "error")
