@@ -362,23 +362,29 @@ int sis_json_decode(lua_State *L, const char *s, size_t n, int max_depth) {
 /* ------------------------------------------------------------------ encode */
 
 /* The output buffer and the path to the value being encoded live in a
- * userdata, so an error raised half-way frees everything (through __gc). */
+ * userdata, so an error raised half-way frees everything (through __gc).
+ * The path grows with the depth reached: most values are shallow, and a
+ * full-depth path in every encoder would be 12 KB of garbage per call. */
+typedef struct {
+    int table;         /* stack index of the container (cycle check) */
+    const char *key;   /* object member being encoded, or NULL */
+    lua_Integer index; /* array element being encoded */
+} path_step;
+
 typedef struct {
     char *p;
     size_t n, cap;
-    int flags, depth;
+    int flags, depth, path_cap;
     int array_mt, object_mt; /* stack indexes */
-    struct {
-        int table;       /* stack index of the container (cycle check) */
-        const char *key; /* object member being encoded, or NULL */
-        lua_Integer index; /* array element being encoded */
-    } path[SIS_JSON_MAX_DEPTH + 1];
+    path_step *path;         /* path[1..depth] */
 } encoder;
 
 static int encoder_gc(lua_State *L) {
     encoder *e = luaL_checkudata(L, 1, BUFFER_MT);
     free(e->p);
+    free(e->path);
     e->p = NULL;
+    e->path = NULL;
     return 0;
 }
 
@@ -632,6 +638,14 @@ static void encode_table(lua_State *L, encoder *e, int idx) {
     lua_Integer count;
     int kind = classify(L, idx, e->array_mt, e->object_mt, &count);
     if (kind != KIND_ARRAY && kind != KIND_OBJECT) encode_error(L, e, bad_table[kind - BAD_MIXED]);
+    if (e->depth + 1 >= e->path_cap) {
+        int cap = e->path_cap ? 2 * e->path_cap : 16;
+        if (cap > SIS_JSON_MAX_DEPTH + 1) cap = SIS_JSON_MAX_DEPTH + 1;
+        path_step *grown = realloc(e->path, (size_t)cap * sizeof *grown);
+        if (!grown) luaL_error(L, "not enough memory");
+        e->path = grown;
+        e->path_cap = cap;
+    }
     e->depth++;
     e->path[e->depth].table = idx;
     e->path[e->depth].key = NULL;
@@ -691,6 +705,8 @@ void sis_json_encode(lua_State *L, int idx, int flags) {
     e->n = e->cap = 0;
     e->flags = flags;
     e->depth = 0;
+    e->path = NULL;
+    e->path_cap = 0;
     if (luaL_newmetatable(L, BUFFER_MT)) {
         lua_pushcfunction(L, encoder_gc);
         lua_setfield(L, -2, "__gc");
@@ -703,7 +719,9 @@ void sis_json_encode(lua_State *L, int idx, int flags) {
     encode_value(L, e, idx);
     lua_pushlstring(L, e->p, e->n);
     free(e->p);
+    free(e->path);
     e->p = NULL;
+    e->path = NULL;
     lua_replace(L, -4);
     lua_pop(L, 2);
 }
