@@ -265,7 +265,7 @@ static int start_tag(prescan *ps, uint32_t tag, int self_closing) {
             count_the_rest(ps);
             return 0;
         }
-        if (!self_closing) push(ps, tag, tag == GUMBO_TAG_SVG ? NS_SVG : tag == GUMBO_TAG_MATH ? NS_MATH : top_ns(ps));
+        if (!self_closing) push(ps, tag, top_ns(ps)); /* even <svg> in MathML stays MathML */
         return 0;
     }
     size_t select = in_select(ps);

@@ -83,6 +83,10 @@ static void test_hostile_closing(void) {
     CHECK(deep("<math><mi>", "<mglyph>", 11, "", 10) == 1);
     CHECK(deep("<math><mi>", "<mglyph/>", 100, "", 10) == 0);
     CHECK(deep("<math><annotation-xml>", "<x>", 11, "", 10) == 1);
+    /* inside SVG, <math> is an SVG element (and <svg> in MathML is MathML):
+     * its <mi> is no integration point, so each <a> nests */
+    CHECK(deep("<svg><math><mi>", "<a>", 11, "", 10) == 1);
+    CHECK(deep("<math><svg><desc>", "<a>", 11, "", 10) == 1);
     CHECK(deep("<div>", "<span>", 398, "</b></b></b>", 400) == 0);
     /* a flood of end tags that each search a deep stack runs out of budget */
     char *spans = build("<div>", "<span>", 398, "");
