@@ -7,7 +7,12 @@
  * with U+FFFD): transcode before parsing. Hostile input meets three bounds:
  * the size cap, the nesting pre-scan before gumbo runs (html_prescan.c) and
  * a CPU-time budget for gumbo itself. Every walk over the tree here is
- * iterative. */
+ * iterative.
+ *
+ * Any allocation may run the collector, and so Lua finalizers, which may
+ * call doc:close(): a method that reads the tree after allocating pins its
+ * document first (pin_document), and a close meanwhile only marks it closed;
+ * the tree goes when the last pin does. */
 #include "sis.h"
 #include "css.h"
 #include "html_arena.h"
@@ -23,12 +28,17 @@
 #define NODE_MT "sis.html.node"
 #define SELECTOR_MT "sis.html.selector"
 #define POOL_MT "sis.html.pool"
+#define PIN_MT "sis.html.pin"
 
 enum { DEFAULT_MAX_SIZE = 8 << 20, DEFAULT_MAX_DEPTH = 400, SELECTOR_CACHE_MAX = 256 };
 
+/* User values: 1 the input string (gumbo points into it), 2 the chunk pool
+ * (it outlives the arena), 3 the pin (see pin_document). */
 typedef struct document {
     GumboOutput *out; /* NULL once closed */
     size_t size;
+    int pins;    /* methods reading the tree right now */
+    int closing; /* closed while pinned: the tree goes with the last pin */
     html_arena mem;
 } document;
 
@@ -50,12 +60,36 @@ static document *check_document(lua_State *L, int i) {
     return d;
 }
 
-static void close_document(lua_State *L, document *d, int i) {
-    if (!d->out) return;
+static void release_document(lua_State *L, document *d, int i) {
     html_arena_release(&d->mem);
-    d->out = NULL;
+    d->closing = 0;
     lua_pushnil(L); /* the input string can go too */
     lua_setiuservalue(L, i, 1);
+}
+
+static void close_document(lua_State *L, document *d, int i) {
+    if (!d->out) return;
+    d->out = NULL;
+    if (d->pins) d->closing = 1;
+    else release_document(L, d, i);
+}
+
+/* Keeps the tree of the document at index i until the calling C function
+ * returns or raises: its pin (a to-be-closed value) unpins it then. Allocates
+ * nothing, so no finalizer can run between the caller's check and the pin. */
+static void pin_document(lua_State *L, int i) {
+    document *d = lua_touserdata(L, i);
+    lua_getiuservalue(L, i, 3);
+    lua_toclose(L, -1);
+    d->pins++;
+}
+
+/* __close of the pin (user value 1: its document) */
+static int unpin_document(lua_State *L) {
+    lua_getiuservalue(L, 1, 1);
+    document *d = lua_touserdata(L, -1);
+    if (--d->pins == 0 && d->closing) release_document(L, d, lua_gettop(L));
+    return 0;
 }
 
 static int doc_close(lua_State *L) {
@@ -83,6 +117,23 @@ static node_ref *check_ref(lua_State *L, int i) {
 }
 
 static GumboNode *check_node(lua_State *L, int i) { return check_ref(L, i)->node; }
+
+/* The node at index 1 with its document pinned (pushed, with the pin). */
+static node_ref *pinned_ref(lua_State *L) {
+    node_ref *r = check_ref(L, 1);
+    lua_getiuservalue(L, 1, 1);
+    pin_document(L, lua_gettop(L));
+    return r;
+}
+
+static GumboNode *pinned_node(lua_State *L) { return pinned_ref(L)->node; }
+
+/* The document at index 1, pinned. */
+static document *pinned_document(lua_State *L) {
+    document *d = check_document(L, 1);
+    pin_document(L, 1);
+    return d;
+}
 
 /* Pushes a node handle; doc_idx holds the document userdata. */
 static void push_node(lua_State *L, GumboNode *n, const document *doc, int doc_idx) {
@@ -123,7 +174,7 @@ static void add_tag_name(luaL_Buffer *b, const GumboNode *el) {
 }
 
 static int node_tag(lua_State *L) {
-    const GumboNode *n = check_node(L, 1);
+    const GumboNode *n = pinned_node(L);
     if (css_is_element(n)) {
         luaL_Buffer b;
         luaL_buffinit(L, &b);
@@ -141,8 +192,8 @@ static const GumboVector *attributes(const GumboNode *n) {
 }
 
 static int node_attr(lua_State *L) {
+    const char *name = luaL_checkstring(L, 2); /* first: it may allocate */
     const GumboVector *attrs = attributes(check_node(L, 1));
-    const char *name = luaL_checkstring(L, 2);
     const GumboAttribute *a = attrs ? gumbo_get_attribute(attrs, name) : NULL;
     if (a) lua_pushstring(L, a->value);
     else lua_pushnil(L);
@@ -150,7 +201,7 @@ static int node_attr(lua_State *L) {
 }
 
 static int node_attrs(lua_State *L) {
-    const GumboVector *attrs = attributes(check_node(L, 1));
+    const GumboVector *attrs = attributes(pinned_node(L));
     lua_createtable(L, 0, attrs ? (int)attrs->length : 0);
     for (unsigned i = 0; attrs && i < attrs->length; i++) {
         const GumboAttribute *a = attrs->data[i];
@@ -170,7 +221,7 @@ static void each_text(const GumboNode *n, void (*add)(void *, const char *), voi
 static void add_raw(void *b, const char *s) { luaL_addstring(b, s); }
 
 static int node_text(lua_State *L) {
-    const GumboNode *n = check_node(L, 1);
+    const GumboNode *n = pinned_node(L);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     each_text(n, add_raw, &b);
@@ -198,7 +249,7 @@ static void add_collapsed(void *ud, const char *s) {
 }
 
 static int node_collapsed_text(lua_State *L) {
-    const GumboNode *n = check_node(L, 1);
+    const GumboNode *n = pinned_node(L);
     collapser c = {.started = 0};
     luaL_buffinit(L, &c.b);
     each_text(n, add_collapsed, &c);
@@ -309,7 +360,7 @@ static void serialize(const GumboNode *root, int outer, luaL_Buffer *b) {
 }
 
 static int push_html(lua_State *L, int outer) {
-    const GumboNode *n = check_node(L, 1);
+    const GumboNode *n = pinned_node(L);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     serialize(n, outer, &b);
@@ -329,7 +380,7 @@ static int node_next(lua_State *L) { return push_related(L, css_sibling(check_no
 static int node_prev(lua_State *L) { return push_related(L, css_sibling(check_node(L, 1), -1)); }
 
 static int node_children(lua_State *L) {
-    const node_ref *self = check_ref(L, 1);
+    const node_ref *self = pinned_ref(L);
     const GumboVector *ch = css_children(self->node);
     lua_getiuservalue(L, 1, 1);
     lua_newtable(L);
@@ -343,7 +394,7 @@ static int node_children(lua_State *L) {
 }
 
 static int node_comments(lua_State *L) {
-    const GumboNode *n = check_node(L, 1);
+    const GumboNode *n = pinned_node(L);
     lua_newtable(L);
     lua_Integer k = 0;
     for (const GumboNode *d = css_next(n, n, 0); d; d = css_next(d, n, 0)) {
@@ -366,7 +417,7 @@ static int node_tostring(lua_State *L) {
         lua_pushliteral(L, "<closed>");
         return 1;
     }
-    const GumboNode *n = r->node;
+    const GumboNode *n = pinned_node(L);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     luaL_addchar(&b, '<');
@@ -469,7 +520,7 @@ static int run_select(lua_State *L, GumboNode *scope, const document *doc, int d
 }
 
 static int node_select_any(lua_State *L, int first_only) {
-    const node_ref *r = check_ref(L, 1);
+    const node_ref *r = pinned_ref(L);
     lua_getiuservalue(L, 1, 1);
     return run_select(L, r->node, r->doc, -1, first_only);
 }
@@ -478,13 +529,13 @@ static int node_select(lua_State *L) { return node_select_any(L, 0); }
 static int node_select_one(lua_State *L) { return node_select_any(L, 1); }
 
 static int node_matches(lua_State *L) {
-    const GumboNode *n = check_node(L, 1);
+    const GumboNode *n = pinned_node(L);
     lua_pushboolean(L, css_matches(get_selector(L, 2), n));
     return 1;
 }
 
 static int doc_select_any(lua_State *L, int first_only) {
-    document *d = check_document(L, 1);
+    document *d = pinned_document(L);
     return run_select(L, d->out->document, d, 1, first_only);
 }
 
@@ -498,7 +549,7 @@ static int doc_root(lua_State *L) {
 }
 
 static int doc_title(lua_State *L) {
-    document *d = check_document(L, 1);
+    document *d = pinned_document(L);
     const GumboNode *doc = d->out->document;
     for (const GumboNode *n = css_next(doc, doc, 0); n; n = css_next(n, doc, 0)) {
         if (n->type == GUMBO_NODE_ELEMENT && n->v.element.tag == GUMBO_TAG_TITLE &&
@@ -535,15 +586,20 @@ static int l_parse(lua_State *L) {
         lua_pushfstring(L, "html: nesting deeper than %I", (lua_Integer)max_depth);
         return 2;
     }
-    document *d = lua_newuserdatauv(L, sizeof *d, 2);
+    document *d = lua_newuserdatauv(L, sizeof *d, 3);
     memset(d, 0, sizeof *d);
     d->size = len;
     d->mem.pool = lua_touserdata(L, lua_upvalueindex(1));
     luaL_setmetatable(L, DOCUMENT_MT);
-    lua_pushvalue(L, 1); /* gumbo's tree points into the input */
+    lua_pushvalue(L, 1);
     lua_setiuservalue(L, -2, 1);
-    lua_pushvalue(L, lua_upvalueindex(1)); /* the pool outlives the arena */
+    lua_pushvalue(L, lua_upvalueindex(1));
     lua_setiuservalue(L, -2, 2);
+    lua_newuserdatauv(L, 0, 1);
+    luaL_setmetatable(L, PIN_MT);
+    lua_pushvalue(L, -2);
+    lua_setiuservalue(L, -2, 1);
+    lua_setiuservalue(L, -2, 3);
     d->out = html_arena_parse(&d->mem, s, len);
     if (!d->out) {
         html_parse_failure why = d->mem.failure;
@@ -618,6 +674,10 @@ int luaopen_sis_html(lua_State *L) {
     luaL_newmetatable(L, SELECTOR_MT);
     lua_pushcfunction(L, selector_gc);
     lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+    luaL_newmetatable(L, PIN_MT);
+    lua_pushcfunction(L, unpin_document);
+    lua_setfield(L, -2, "__close");
     lua_pop(L, 1);
     luaL_newlibtable(L, module_functions);
     html_pool *p = lua_newuserdatauv(L, sizeof *p, 0); /* the chunk pool, shared by parse */
