@@ -271,8 +271,8 @@ static int start_tag(prescan *ps, uint32_t tag, int self_closing) {
     size_t select = in_select(ps);
     if (select) { /* gumbo keeps only these tags in a select */
         if (tag == GUMBO_TAG_SELECT || tag == GUMBO_TAG_INPUT || tag == GUMBO_TAG_KEYGEN ||
-            tag == GUMBO_TAG_TEXTAREA || ((f & T_TABLE) && find_open(ps, GUMBO_TAG_TABLE, 0, T_TSCOPE))) {
-            pop_to(ps, select - 1); /* they end the select first */
+            tag == GUMBO_TAG_TEXTAREA || (f & T_TABLE)) {
+            pop_to(ps, select - 1); /* they end the select first (table parts do in a table; see end_tag) */
             if (tag == GUMBO_TAG_SELECT) return 0;
         } else if (tag != GUMBO_TAG_OPTION && tag != GUMBO_TAG_OPTGROUP && tag != GUMBO_TAG_SCRIPT &&
                    tag != GUMBO_TAG_TEMPLATE) {
@@ -327,9 +327,14 @@ static int start_tag(prescan *ps, uint32_t tag, int self_closing) {
 static void end_tag(prescan *ps, uint32_t tag) {
     uint32_t f = flags_of(tag);
     if (f & (T_VOID | T_IGNORE)) return;
-    if (in_select(ps) && tag != GUMBO_TAG_OPTION && tag != GUMBO_TAG_OPTGROUP && tag != GUMBO_TAG_SELECT &&
-        tag != GUMBO_TAG_TEMPLATE)
-        return; /* ignored in a select */
+    size_t select = in_select(ps);
+    /* Ignored in a select, except a table part's, which ends a select in a
+     * table first (a model stuck in a select gumbo has left would skip
+     * every later tag, so when in doubt it leaves) */
+    if (select && (f & T_TABLE)) pop_to(ps, select - 1);
+    else if (select && tag != GUMBO_TAG_OPTION && tag != GUMBO_TAG_OPTGROUP && tag != GUMBO_TAG_SELECT &&
+             tag != GUMBO_TAG_TEMPLATE)
+        return;
     if (tag == GUMBO_TAG_FORM) { /* gumbo removes the form alone; what it holds stays open */
         size_t at = find_open(ps, tag, 0, T_SCOPE);
         if (!at) return;

@@ -74,6 +74,10 @@ static void test_hostile_closing(void) {
     CHECK(deep("", "<td><div></td>", 100, "", 10) == 1);         /* no table: td is ignored */
     CHECK(deep("", "<h2><div><h1></h2>", 100, "", 10) == 1);
     CHECK(deep("", "<select><xmp></select><div></xmp>", 100, "", 10) == 1);
+    /* a table's end tag ends a select in it: the model must not stay in
+     * the select, skipping every later tag */
+    CHECK(deep("<table><tr><td><select></table>", "<div>", 11, "", 10) == 1);
+    CHECK(deep("<table><tr><td><select></td>", "<div>", 11, "", 10) == 1);
     CHECK(deep("<svg><div>", "<span/>", 100, "", 10) == 1);      /* HTML inside SVG */
     CHECK(deep("<svg><foreignObject>", "<div><style></div></style>", 100, "", 10) == 1);
     CHECK(deep("<table><tr><td><svg>", "<g><td>", 100, "", 10) == 1);
