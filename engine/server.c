@@ -303,10 +303,15 @@ static void write_response(struct mg_connection *conn, int status, const char *h
     free(buf);
 }
 
+/* close: the request's body was not read to its end. civetweb would then read
+ * and discard the rest before the next request, as much as the client sends
+ * (100 GB declared: 100 GB read, or 30 s waiting for bytes that never come),
+ * holding the worker; a connection it must close is closed at once. */
 static void send_error(struct mg_connection *conn, int status, const char *msg, int close) {
     static const char head[] = "Content-Type: application/json\r\n";
     char body[512];
     int n = json_error(body, sizeof body, msg);
+    if (close) mg_disable_connection_keep_alive(conn);
     write_response(conn, status, head, sizeof head - 1, body, (size_t)n, close);
 }
 

@@ -1,0 +1,41 @@
+-- REST front: request framing no well-behaved client sends (refused bodies,
+-- truncated bodies, ambiguous lengths), over raw sockets (rawhttp.py).
+local t = require "testlib"
+local H = dofile(t.root .. "/tests/lua/fixtures_server/harness.lua")
+
+-- One worker: a request that keeps it busy shows as the next one waiting.
+local srv = H.start(nil, "--threads 1")
+
+-- Sends `request` as is; returns the answer's status, its JSON body, whether
+-- the server closed the connection, and the raw answer.
+local function raw(request, opts)
+  opts = opts or {}
+  local dir = t.tmpdir()
+  H.write(dir .. "/req", request)
+  local code, out = t.exec(string.format("python3 %s/tests/lua/fixtures_server/rawhttp.py %d %s %s",
+    H.quote(t.root), srv.port, H.quote(dir .. "/req"), opts.half_close and "--half-close" or ""))
+  os.execute("rm -rf " .. H.quote(dir))
+  t.eq(code, 0)
+  local answer, ending = out:match("^(.*)\n(<%a+>)\n$")
+  local json = require("sis.json").decode(answer:match("\r\n\r\n(.*)$") or "")
+  return tonumber(answer:match("^HTTP/1%.1 (%d+)")), json, ending == "<eof>", answer
+end
+
+t.test("an oversize Content-Length is refused and the connection closed without reading on", function()
+  -- the client declares 100 GB and sends none of it: the 413 must not wait for it
+  local status, body, closed = raw("POST /t/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000000\r\n\r\n")
+  t.eq(status, 413)
+  t.eq(body, { error = "request body too large (limit 1048576 bytes)" })
+  t.ok(closed, "connection left open after the 413")
+  t.eq(H.request(srv, "GET", "/t/hello").status, 200) -- the only worker is free
+end)
+
+t.test("an oversize chunked body is refused without reading the rest of it", function()
+  local chunk = string.format("%x\r\n%s\r\n", 65536, string.rep("c", 65536))
+  local status, body, closed = raw("POST /t/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    .. string.rep(chunk, 17)) -- 1.06 MB and no last chunk: the rest never comes
+  t.eq(status, 413)
+  t.match(body.error, "too large")
+  t.ok(closed, "connection left open after the 413")
+  t.eq(H.request(srv, "GET", "/t/hello").status, 200)
+end)
