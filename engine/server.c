@@ -315,14 +315,16 @@ static void send_error(struct mg_connection *conn, int status, const char *msg, 
     write_response(conn, status, head, sizeof head - 1, body, (size_t)n, close);
 }
 
-/* Reads the whole body into a malloc'ed buffer (NULL + *too_large when it is
- * over max; NULL alone when memory ran out). Chunked bodies have no length
- * up front, so the cap is also enforced while reading. */
-static char *read_body(struct mg_connection *conn, size_t max, size_t *len, int *too_large) {
+/* Reads the whole body into a malloc'ed buffer; NULL with *refused set to the
+ * status to answer when it is over max (413) or ends before its end (400: the
+ * client stopped sending, or a chunk is malformed), NULL alone when memory ran
+ * out. Chunked bodies have no length up front, so the cap is also enforced
+ * while reading. */
+static char *read_body(struct mg_connection *conn, size_t max, size_t *len, int *refused) {
     long long declared = mg_get_request_info(conn)->content_length;
     *len = 0;
-    *too_large = declared > (long long)max;
-    if (*too_large) return NULL;
+    *refused = declared > (long long)max ? 413 : 0;
+    if (*refused) return NULL;
     const char *expect = mg_get_header(conn, "Expect");
     if (expect && !strcasecmp(expect, "100-continue")) /* civetweb leaves this to us */
         mg_write(conn, "HTTP/1.1 100 Continue\r\n\r\n", 25);
@@ -332,7 +334,7 @@ static char *read_body(struct mg_connection *conn, size_t max, size_t *len, int 
         if (*len == cap) {
             if (cap > max) { /* over the cap: stop reading */
                 free(buf);
-                *too_large = 1;
+                *refused = 413;
                 return NULL;
             }
             size_t next = cap * 2 > max + 1 ? max + 1 : cap * 2;
@@ -342,7 +344,12 @@ static char *read_body(struct mg_connection *conn, size_t max, size_t *len, int 
             cap = next;
         }
         int n = mg_read(conn, buf + *len, cap - *len);
-        if (n <= 0) return buf;
+        if (n < 0 || (n == 0 && declared > 0 && *len < (size_t)declared)) {
+            free(buf);
+            *refused = 400;
+            return NULL;
+        }
+        if (n == 0) return buf;
         *len += (size_t)n;
     }
     free(buf);
@@ -437,12 +444,14 @@ static int on_request(struct mg_connection *conn) {
     worker *w = mg_get_thread_pointer(conn);
     const struct mg_request_info *ri = mg_get_request_info(conn);
     size_t len = 0;
-    int too_large = 0, status;
-    char *body = w ? read_body(conn, w->srv->max_body, &len, &too_large) : NULL;
-    if (too_large) {
+    int refused = 0, status;
+    char *body = w ? read_body(conn, w->srv->max_body, &len, &refused) : NULL;
+    if (refused == 413) {
         char msg[96];
         snprintf(msg, sizeof msg, "request body too large (limit %zu bytes)", w->srv->max_body);
         send_error(conn, status = 413, msg, 1);
+    } else if (refused) {
+        send_error(conn, status = 400, "request body incomplete", 1);
     } else if (!body) {
         send_error(conn, status = 500, "internal error", 1);
     } else {

@@ -39,3 +39,23 @@ t.test("an oversize chunked body is refused without reading the rest of it", fun
   t.ok(closed, "connection left open after the 413")
   t.eq(H.request(srv, "GET", "/t/hello").status, 200)
 end)
+
+t.test("a body cut short (the client stopped sending) is a 400, the handler never sees it", function()
+  local status, body = raw("POST /t/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc",
+    { half_close = true })
+  t.eq(status, 400)
+  t.eq(body, { error = "request body incomplete" })
+  status, body = raw("POST /t/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\na\r\nabc",
+    { half_close = true })
+  t.eq(status, 400)
+  t.eq(body, { error = "request body incomplete" })
+  t.ok(not srv.log():find("POST /t/echo 200", 1, true), "the handler ran on a partial body")
+  -- a complete body on the same terms is served
+  status, body = raw("POST /t/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", { half_close = true })
+  t.eq(status, 200)
+  t.eq(body.body, "abc")
+  status, body = raw("POST /t/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    { half_close = true })
+  t.eq(status, 200)
+  t.eq(body.body, "abc")
+end)
