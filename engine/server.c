@@ -356,6 +356,25 @@ static char *read_body(struct mg_connection *conn, size_t max, size_t *len, int 
     return NULL;
 }
 
+/* Lengths a proxy in front could read otherwise than civetweb, which takes the
+ * chunked body over a Content-Length and the first of two Content-Lengths:
+ * what the proxy forwards as one body would here end early and its rest run
+ * as a second request (request smuggling). RFC 9112 6.3 allows refusing. */
+static int ambiguous_length(const struct mg_request_info *ri) {
+    const char *length = NULL;
+    int chunked = 0;
+    for (int i = 0; i < ri->num_headers; i++) {
+        const char *name = ri->http_headers[i].name, *value = ri->http_headers[i].value;
+        if (!strcasecmp(name, "Transfer-Encoding")) {
+            chunked = 1;
+        } else if (!strcasecmp(name, "Content-Length")) {
+            if (length && strcmp(length, value)) return 1;
+            length = value;
+        }
+    }
+    return chunked && length;
+}
+
 static void push_headers(lua_State *L, const struct mg_request_info *ri) {
     lua_createtable(L, 0, ri->num_headers);
     for (int i = 0; i < ri->num_headers; i++) {
@@ -444,9 +463,11 @@ static int on_request(struct mg_connection *conn) {
     worker *w = mg_get_thread_pointer(conn);
     const struct mg_request_info *ri = mg_get_request_info(conn);
     size_t len = 0;
-    int refused = 0, status;
-    char *body = w ? read_body(conn, w->srv->max_body, &len, &refused) : NULL;
-    if (refused == 413) {
+    int refused = 0, status, ambiguous = ambiguous_length(ri);
+    char *body = w && !ambiguous ? read_body(conn, w->srv->max_body, &len, &refused) : NULL;
+    if (ambiguous) {
+        send_error(conn, status = 400, "ambiguous request body length", 1);
+    } else if (refused == 413) {
         char msg[96];
         snprintf(msg, sizeof msg, "request body too large (limit %zu bytes)", w->srv->max_body);
         send_error(conn, status = 413, msg, 1);

@@ -59,3 +59,26 @@ t.test("a body cut short (the client stopped sending) is a 400, the handler neve
   t.eq(status, 200)
   t.eq(body.body, "abc")
 end)
+
+t.test("ambiguous body lengths are a 400 (a proxy in front could frame them otherwise)", function()
+  -- a proxy going by Content-Length forwards one request; civetweb would take
+  -- the chunked body and then run the rest as a second, smuggled request
+  local smuggled = "GET /t/items/SMUGGLED HTTP/1.1\r\nHost: x\r\n\r\n"
+  local status, body, closed = raw("POST /t/echo HTTP/1.1\r\nHost: x\r\nContent-Length: "
+    .. (15 + #smuggled) .. "\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" .. smuggled)
+  t.eq(status, 400)
+  t.eq(body, { error = "ambiguous request body length" })
+  t.ok(closed, "connection left open")
+  -- two Content-Lengths that disagree
+  status, body, closed = raw("POST /t/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: "
+    .. (3 + #smuggled) .. "\r\n\r\nabc" .. smuggled)
+  t.eq(status, 400)
+  t.eq(body, { error = "ambiguous request body length" })
+  t.ok(closed, "connection left open")
+  t.ok(not srv.log():find("SMUGGLED", 1, true), "the smuggled request ran")
+  -- the same length twice is one length
+  status, body = raw("POST /t/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n"
+    .. "Connection: close\r\n\r\nabc")
+  t.eq(status, 200)
+  t.eq(body.body, "abc")
+end)
