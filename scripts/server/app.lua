@@ -139,10 +139,18 @@ local function run(req, route)
     end
     return internal_error(req, "handler failed", status)
   end
+  -- on a failure below no cookie goes out: sessions started here are dropped
+  -- (else they would sit in the store, unreachable, until they expire)
   local cok, cookies = pcall(session.commit, rec)
-  if not cok then return internal_error(req, "cannot store the session", cookies) end
+  if not cok then
+    session.abort(rec)
+    return internal_error(req, "cannot store the session", cookies)
+  end
   local eok, s, h, b = pcall(encode, req, status, body, headers, cookies)
-  if not eok then return internal_error(req, "bad answer", s) end
+  if not eok then
+    session.abort(rec)
+    return internal_error(req, "bad answer", s)
+  end
   return s, h, b
 end
 

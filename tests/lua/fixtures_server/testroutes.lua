@@ -92,6 +92,16 @@ return {
     until os.time() > deadline
     return 200, { met = false }
   end },
+  -- starts a session, then leaves a state JSON cannot encode: storing it fails
+  { method = "POST", path = "/t/login/unstorable", handler = function(req)
+    req.start_session("test", { name = "x" })
+    req.session("test").f = print
+    return 200, { name = "x" }
+  end },
+  { method = "POST", path = "/t/login/badanswer", handler = function(req)
+    req.start_session("test", { name = "x" })
+    return "200", { name = "x" }
+  end },
   { method = "GET", path = "/t/me/fail", handler = function(req)
     local s = req.session("test")
     s.n = 1000
