@@ -282,7 +282,7 @@ static int keeps_alive(const struct mg_connection *conn) {
 static void write_response(struct mg_connection *conn, int status, const char *head,
                            size_t head_len, const char *body, size_t body_len, int close) {
     const struct mg_request_info *ri = mg_get_request_info(conn);
-    int bodiless = status < 200 || status == 204; /* no body, no Content-Length */
+    int bodiless = status < 200 || status == 204 || status == 304; /* no body, no Content-Length */
     int send_body = !bodiless && (!ri->request_method || strcmp(ri->request_method, "HEAD"));
     char top[160], tail[96];
     int tn = snprintf(top, sizeof top, "HTTP/1.1 %d %s\r\n", status,

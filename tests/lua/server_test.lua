@@ -57,6 +57,22 @@ print(r.status, r.read().decode())
   t.eq(out, "200 29 b''\n200 {\"hello\":\"world\",\"version\":1}\n")
 end)
 
+t.test("a 304 goes out without a body, whatever the handler returned", function()
+  -- a client reads no body after a 304: one sent would be taken for the
+  -- start of the next answer on the connection
+  local dir = t.tmpdir()
+  H.write(dir .. "/req", "GET /t/unchanged HTTP/1.1\r\nHost: x\r\n\r\n"
+    .. "GET /t/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+  local code, out = t.exec(string.format("python3 %s/tests/lua/fixtures_server/rawhttp.py %d %s",
+    H.quote(t.root), srv.port, H.quote(dir .. "/req")))
+  os.execute("rm -rf " .. H.quote(dir))
+  t.eq(code, 0)
+  t.match(out, "^HTTP/1%.1 304 Not Modified\r\n")
+  local first, second = out:match("^(.-\r\n\r\n)(.*)$")
+  t.ok(not first:find("Content-Length", 1, true), "Content-Length on a 304")
+  t.match(second, "^HTTP/1%.1 200 OK\r\n.*\r\n\r\n{\"hello\":\"world\",\"version\":1}\n<eof>\n$")
+end)
+
 t.test("a JSON body is decoded before the handler", function()
   local r = H.request(srv, "PUT", "/t/items/9", { json = { year = 2015, mp_id = 315, f = 1.5, l = { 1, 2 } } })
   t.eq(r.status, 200)

@@ -38,6 +38,7 @@ return {
     return 200, "plain words", { ["Content-Type"] = "text/plain; charset=utf-8", ["X-Extra"] = "yes" }
   end },
   { method = "GET", path = "/t/nothing", handler = function() return 204 end },
+  { method = "GET", path = "/t/unchanged", handler = function() return 304, { stale = true } end },
   { method = "GET", path = "/t/boom", handler = function()
     local t = nil
     return 200, { value = t.field } -- raises: attempt to index a nil value
