@@ -521,6 +521,14 @@ static double env_number(const char *name, double fallback) {
     return v && *v && !*end && d > 0 ? d : fallback;
 }
 
+/* A count or size from the environment. Converting a double beyond size_t is
+ * undefined (SIS_MAX_BODY=1e20 came out as 0: every body refused); 2^50
+ * is as good as no limit and leaves room for the + 1s. */
+static size_t env_size(const char *name, double fallback) {
+    double d = env_number(name, fallback);
+    return d < 0x1p50 ? (size_t)d : (size_t)1 << 50;
+}
+
 static int write_port_file(const char *path, int port) {
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -549,7 +557,7 @@ static void announce_listening(struct mg_context *ctx, const char *listen, const
 
 int sis_serve(const sis_serve_options *opt) {
     server srv = {.inotify = -1};
-    srv.max_body = (size_t)env_number("SIS_MAX_BODY", DEFAULT_MAX_BODY);
+    srv.max_body = env_size("SIS_MAX_BODY", DEFAULT_MAX_BODY);
     pthread_mutex_init(&srv.reload_lock, NULL);
 
     /* One state built here first: resolves the scripts directory, fails fast
@@ -562,7 +570,7 @@ int sis_serve(const sis_serve_options *opt) {
     srv.scripts = sis_scripts_dir();
 
     srv.sessions = sis_sessions_new(env_number("SIS_SESSION_IDLE", DEFAULT_SESSION_IDLE),
-                                    (size_t)env_number("SIS_MAX_SESSIONS", DEFAULT_MAX_SESSIONS));
+                                    env_size("SIS_MAX_SESSIONS", DEFAULT_MAX_SESSIONS));
     if (!srv.sessions) return 1;
     srv.inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (srv.inotify >= 0) watch_tree(srv.inotify, srv.scripts, 0);

@@ -82,3 +82,12 @@ t.test("ambiguous body lengths are a 400 (a proxy in front could frame them othe
   t.eq(status, 200)
   t.eq(body.body, "abc")
 end)
+
+t.test("a body cap too large for size_t means no practical cap, not a cap of 0", function()
+  local big = H.start { SIS_MAX_BODY = "1e20", SIS_MAX_SESSIONS = "1e20" }
+  local r = H.request(big, "POST", "/t/echo", { body = "abc" })
+  t.eq(r.status, 200)
+  t.eq(r.json.body, "abc")
+  t.eq(H.request(big, "POST", "/t/login", { json = { name = "n" } }).status, 200)
+  big.stop()
+end)
