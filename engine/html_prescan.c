@@ -660,10 +660,9 @@ static void end_tag(prescan *ps, uint32_t tag, int exact) {
         if (at) remove_entry(ps, at - 1);
         return;
     }
-    if (f & T_FORMAT) {
-        adopt(ps, tag);
-        return;
-    }
+    /* one not in the active list (since the last marker) is "any other end
+     * tag" to gumbo, a walk down the stack that the budget must pay for */
+    if ((f & T_FORMAT) && (adopt(ps, tag) || last_active(ps, tag))) return;
     if (tag & UNKNOWN_BIT) {
         end_unknown(ps);
         return;

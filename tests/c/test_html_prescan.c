@@ -99,6 +99,8 @@ static void test_hostile_closing(void) {
     char *spans = build("<div>", "<span>", 398, "");
     CHECK(deep(spans, "</x>", 100, "", 400) == 0);
     CHECK(deep(spans, "</x>", 100000, "", 400) == 1);
+    CHECK(deep(spans, "</b>", 100, "", 400) == 0);
+    CHECK(deep(spans, "</b>", 100000, "", 400) == 1);
     free(spans);
 }
 

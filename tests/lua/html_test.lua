@@ -463,6 +463,8 @@ t.test("hostile input is refused before gumbo sees it", function()
     html.parse("<table><tr><td><svg>" .. ("<g><td>"):rep(1000) .. "</svg></table>"))
   t.fails("^html: nesting deeper than 400$",
     html.parse("<div>" .. ("<span>"):rep(398) .. ("</x>"):rep(200000)))
+  t.fails("^html: nesting deeper than 400$",
+    html.parse("<div>" .. ("<span>"):rep(398) .. ("</b>"):rep(200000)))
   -- formatting elements closed by a block's end are reopened by gumbo
   t.fails("^html: nesting deeper than 400$", html.parse(("<p><b id=%d></p>"):rep(1000):format(table.unpack((function()
     local ids = {}
