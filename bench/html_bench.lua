@@ -189,8 +189,15 @@ for _, h in ipairs {
   { "100k nested <div>", ("<div>"):rep(100000) .. ("</div>"):rep(100000) },
   { "8 MiB of </b> over 398 spans", "<div>" .. ("<span>"):rep(398) .. ("</b>"):rep(2000000) },
   { "1 MB of comments (parsed)", ("<!-- x - y -- z -->"):rep(55000) },
-  -- nesting the pre-scan cannot see (an orphaned <b>): the CPU budget stops it
+  -- formatting elements gumbo reopens (the pre-scan follows its active list)
   { "1 MB of <b><p><b></p></b>", ("<b><p><b></p></b>"):rep(58000) },
+  -- no nesting at all, but gumbo checks each attribute against the tag's
+  -- others (quadratic): the CPU budget stops it
+  { "60k attributes on one tag", "<div " .. (function()
+    local names = {}
+    for i = 1, 60000 do names[i] = "a" .. i end
+    return table.concat(names, " ")
+  end)() .. ">" },
 } do
   local t = os.clock()
   local doc, err = html.parse(h[2])

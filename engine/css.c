@@ -580,32 +580,35 @@ static int match_compound(const compound *cp, const GumboNode *el) {
     return 1;
 }
 
+/* Matching right to left can backtrack: `x * * *` tries every chain of
+ * ancestors, exponential in the compounds. A failure says how far to back
+ * off instead (as browsers do, e.g. Servo's selectors crate): when a compound
+ * cannot match anywhere up the tree, no other choice further right helps. */
+typedef enum {
+    MATCHED,
+    RETRY_SIBLING,    /* try the next candidate of a `~` or descendant combinator */
+    RETRY_DESCENDANT, /* only another ancestor (a descendant combinator) may help */
+    NO_MATCH,         /* nothing can: the whole selector fails here */
+} match_result;
+
 /* Recurses once per compound (at most MAX_COMPOUNDS), never per tree level. */
-static int match_from(const compound *cp, const GumboNode *el) {
-    if (!match_compound(cp, el)) return 0;
-    if (!cp->left) return 1;
-    const GumboNode *n;
-    switch (cp->comb) {
-    case '>':
-        n = parent_element(el);
-        return n && match_from(cp->left, n);
-    case '+':
-        n = css_sibling(el, -1);
-        return n && match_from(cp->left, n);
-    case '~':
-        for (n = css_sibling(el, -1); n; n = css_sibling(n, -1))
-            if (match_from(cp->left, n)) return 1;
-        return 0;
-    default:
-        for (n = parent_element(el); n; n = parent_element(n))
-            if (match_from(cp->left, n)) return 1;
-        return 0;
+static match_result match_from(const compound *cp, const GumboNode *el) {
+    if (!match_compound(cp, el)) return RETRY_SIBLING;
+    if (!cp->left) return MATCHED;
+    int up = cp->comb == ' ' || cp->comb == '>';
+    const GumboNode *n = up ? parent_element(el) : css_sibling(el, -1);
+    for (; n; n = up ? parent_element(n) : css_sibling(n, -1)) {
+        match_result r = match_from(cp->left, n);
+        if (r == MATCHED || r == NO_MATCH || cp->comb == '+') return r;
+        if (cp->comb == '>') return RETRY_DESCENDANT;
+        if (r == RETRY_DESCENDANT && cp->comb == '~') return r;
     }
+    return up ? NO_MATCH : RETRY_DESCENDANT;
 }
 
 static int match_list(const complex *list, const GumboNode *el) {
     for (const complex *cx = list; cx; cx = cx->next)
-        if (match_from(cx->right, el)) return 1;
+        if (match_from(cx->right, el) == MATCHED) return 1;
     return 0;
 }
 

@@ -10,7 +10,14 @@
  * pops what they contain, but do not count toward the depth. Parser modes the
  * model does not follow (framesets, HTML inside SVG/MathML) switch it to
  * counting every later start tag. The model is a first line only: html.c
- * also bounds the CPU time gumbo may spend. */
+ * also bounds the CPU time gumbo may spend.
+ *
+ * Formatting elements (b, i, a, font, ...) need gumbo's list of active
+ * formatting elements: one closed by a block's end (<p><b></p>) is reopened
+ * before the next text or inline tag, so without the list a page of
+ * <p><b id=N></p> nests N deep unseen. The model keeps the list and reopens
+ * at the same points; where it cannot know gumbo's list (Noah's ark compares
+ * attributes), the entry is marked unsure: reopened, never closed by a tag. */
 #include "html_prescan.h"
 
 #include <gumbo.h>
@@ -36,11 +43,14 @@ enum {
     T_REOPENS = 1 << 13,     /* a, nobr, button: a new one closes the open one */
     T_HEADING = 1 << 14,     /* h1..h6 */
     T_BREAKOUT = 1 << 15,    /* an HTML tag that breaks out of SVG/MathML */
+    T_FORMAT = 1 << 16,      /* a formatting element (the active list) */
+    T_MARKER = 1 << 17,      /* puts a marker in the active list */
 };
 
 #define BLOCK (T_SPECIAL | T_CLOSES_P)
 #define ITEM (T_IMPLIED | T_IMPLIED_END)
 #define OUT T_BREAKOUT
+#define FMT (T_FORMAT | OUT)
 static const uint32_t tag_flags[GUMBO_TAG_LAST + 1] = {
     [GUMBO_TAG_HTML] = T_IGNORE | T_SCOPE | T_TSCOPE,
     [GUMBO_TAG_HEAD] = T_IGNORE | OUT,
@@ -64,18 +74,18 @@ static const uint32_t tag_flags[GUMBO_TAG_LAST + 1] = {
     [GUMBO_TAG_RB] = ITEM, [GUMBO_TAG_RP] = ITEM, [GUMBO_TAG_RT] = ITEM, [GUMBO_TAG_RTC] = ITEM,
     /* tables */
     [GUMBO_TAG_TABLE] = T_SPECIAL | T_SCOPE | T_TSCOPE | T_TABLE | OUT,
-    [GUMBO_TAG_CAPTION] = T_IMPLIED | T_SPECIAL | T_SCOPE | T_TABLE,
+    [GUMBO_TAG_CAPTION] = T_IMPLIED | T_SPECIAL | T_SCOPE | T_TABLE | T_MARKER,
     [GUMBO_TAG_COLGROUP] = T_IMPLIED | T_SPECIAL | T_TABLE,
     [GUMBO_TAG_THEAD] = T_IMPLIED | T_SPECIAL | T_TABLE | T_ROW_ANCHOR,
     [GUMBO_TAG_TBODY] = T_IMPLIED | T_SPECIAL | T_TABLE | T_ROW_ANCHOR,
     [GUMBO_TAG_TFOOT] = T_IMPLIED | T_SPECIAL | T_TABLE | T_ROW_ANCHOR,
     [GUMBO_TAG_TR] = T_IMPLIED | T_SPECIAL | T_TABLE,
-    [GUMBO_TAG_TD] = T_IMPLIED | T_SPECIAL | T_SCOPE | T_TABLE,
-    [GUMBO_TAG_TH] = T_IMPLIED | T_SPECIAL | T_SCOPE | T_TABLE,
+    [GUMBO_TAG_TD] = T_IMPLIED | T_SPECIAL | T_SCOPE | T_TABLE | T_MARKER,
+    [GUMBO_TAG_TH] = T_IMPLIED | T_SPECIAL | T_SCOPE | T_TABLE | T_MARKER,
     /* scope boundaries */
-    [GUMBO_TAG_TEMPLATE] = T_SPECIAL | T_SCOPE | T_TSCOPE,
-    [GUMBO_TAG_APPLET] = T_SPECIAL | T_SCOPE, [GUMBO_TAG_MARQUEE] = T_SPECIAL | T_SCOPE,
-    [GUMBO_TAG_OBJECT] = T_SPECIAL | T_SCOPE, [GUMBO_TAG_BUTTON] = T_REOPENS | T_SPECIAL | T_SCOPE,
+    [GUMBO_TAG_TEMPLATE] = T_SPECIAL | T_SCOPE | T_TSCOPE | T_MARKER,
+    [GUMBO_TAG_APPLET] = T_SPECIAL | T_SCOPE | T_MARKER, [GUMBO_TAG_MARQUEE] = T_SPECIAL | T_SCOPE | T_MARKER,
+    [GUMBO_TAG_OBJECT] = T_SPECIAL | T_SCOPE | T_MARKER, [GUMBO_TAG_BUTTON] = T_REOPENS | T_SPECIAL | T_SCOPE,
     /* SVG and MathML */
     [GUMBO_TAG_SVG] = T_FOREIGN, [GUMBO_TAG_MATH] = T_FOREIGN,
     [GUMBO_TAG_FOREIGNOBJECT] = T_SCOPE, [GUMBO_TAG_DESC] = T_SCOPE,
@@ -99,18 +109,27 @@ static const uint32_t tag_flags[GUMBO_TAG_LAST + 1] = {
     [GUMBO_TAG_SELECT] = T_SPECIAL, [GUMBO_TAG_FRAMESET] = T_SPECIAL,
     [GUMBO_TAG_NOSCRIPT] = T_SPECIAL, [GUMBO_TAG_PLAINTEXT] = T_SPECIAL,
     /* inline */
-    [GUMBO_TAG_A] = T_REOPENS, [GUMBO_TAG_NOBR] = T_REOPENS | OUT,
-    [GUMBO_TAG_B] = OUT, [GUMBO_TAG_BIG] = OUT, [GUMBO_TAG_CODE] = OUT, [GUMBO_TAG_EM] = OUT,
-    [GUMBO_TAG_FONT] = OUT, [GUMBO_TAG_I] = OUT, [GUMBO_TAG_RUBY] = OUT, [GUMBO_TAG_S] = OUT,
-    [GUMBO_TAG_SMALL] = OUT, [GUMBO_TAG_SPAN] = OUT, [GUMBO_TAG_STRIKE] = OUT,
-    [GUMBO_TAG_STRONG] = OUT, [GUMBO_TAG_SUB] = OUT, [GUMBO_TAG_SUP] = OUT, [GUMBO_TAG_TT] = OUT,
-    [GUMBO_TAG_U] = OUT, [GUMBO_TAG_VAR] = OUT,
+    [GUMBO_TAG_A] = T_FORMAT, [GUMBO_TAG_NOBR] = FMT,
+    [GUMBO_TAG_B] = FMT, [GUMBO_TAG_BIG] = FMT, [GUMBO_TAG_CODE] = FMT, [GUMBO_TAG_EM] = FMT,
+    [GUMBO_TAG_FONT] = FMT, [GUMBO_TAG_I] = FMT, [GUMBO_TAG_RUBY] = OUT, [GUMBO_TAG_S] = FMT,
+    [GUMBO_TAG_SMALL] = FMT, [GUMBO_TAG_SPAN] = OUT, [GUMBO_TAG_STRIKE] = FMT,
+    [GUMBO_TAG_STRONG] = FMT, [GUMBO_TAG_SUB] = OUT, [GUMBO_TAG_SUP] = OUT, [GUMBO_TAG_TT] = FMT,
+    [GUMBO_TAG_U] = FMT, [GUMBO_TAG_VAR] = OUT,
 };
 
 /* Stack entries: a GumboTag, or UNKNOWN_BIT | a hash of the lower-case name;
  * NO_TAG is never on the stack. */
 #define UNKNOWN_BIT 0x80000000u
 #define NO_TAG ((uint32_t)GUMBO_TAG_LAST)
+#define MARKER NO_TAG       /* a marker in the active list */
+#define NONE UINT32_MAX     /* no active entry; an active entry off the stack */
+
+/* An entry of the list of active formatting elements. */
+typedef struct {
+    uint32_t tag; /* a formatting tag or MARKER */
+    uint32_t at;  /* its element's stack position, or NONE */
+    int unsure;   /* gumbo's list may not have it (see the top) */
+} active;
 
 enum { NS_HTML, NS_SVG, NS_MATH };
 
@@ -119,6 +138,12 @@ typedef struct {
     size_t n, pos;
     uint32_t *stack;
     unsigned char *ns; /* each entry's namespace */
+    uint32_t *link;    /* each entry's place in the active list, or NONE */
+    active *list;      /* the list of active formatting elements */
+    size_t nlist, list_cap;
+    size_t off;        /* its elements that are off the stack */
+    uint32_t same[GUMBO_TAG_LAST], sure[GUMBO_TAG_LAST]; /* its elements by tag; of them, not unsure */
+    int out_of_memory;
     size_t depth, cap; /* entries on the stack, its capacity */
     size_t counted;    /* entries that count toward the nesting estimate */
     size_t max_depth;
@@ -154,21 +179,13 @@ static int top_ns(const prescan *ps) { return ps->depth ? ps->ns[ps->depth - 1] 
 
 static uint32_t top_flags(const prescan *ps) { return ps->depth ? entry_flags(ps, ps->depth - 1) : 0; }
 
-static void pop_to(prescan *ps, size_t depth) {
-    while (ps->depth > depth)
-        if (entry_counts(ps, --ps->depth)) ps->counted--;
-}
-
-static void pop(prescan *ps) { pop_to(ps, ps->depth - 1); }
-
-static void push(prescan *ps, uint32_t tag, int ns) {
-    if (ps->depth == ps->cap) { /* only uncounted entries can pile up this far */
-        ps->counted = SIZE_MAX;
-        return;
-    }
-    ps->ns[ps->depth] = (unsigned char)ns;
-    ps->stack[ps->depth] = tag;
-    if (entry_counts(ps, ps->depth++)) ps->counted++;
+/* In a select (the select or its options on top) gumbo ignores most tags;
+ * returns the select's stack position (index + 1) or 0. */
+static size_t in_select(const prescan *ps) {
+    size_t i = ps->depth;
+    while (i > 0 && ps->depth - i < 2 && (ps->stack[i - 1] == GUMBO_TAG_OPTION || ps->stack[i - 1] == GUMBO_TAG_OPTGROUP))
+        i--;
+    return i > 0 && ps->stack[i - 1] == GUMBO_TAG_SELECT && ps->ns[i - 1] == NS_HTML ? i : 0;
 }
 
 /* Searches of the stack are linear in its depth; a flood of end tags that
@@ -183,13 +200,266 @@ static int spend(prescan *ps) {
     return 0;
 }
 
-/* The stack position (index + 1) of the topmost entry equal to tag or with a
- * flag in want, unless an entry with a flag in stop comes first; 0 if none. */
+static void set_unsure(prescan *ps, size_t k) {
+    if (ps->list[k].unsure) return;
+    ps->list[k].unsure = 1;
+    ps->sure[ps->list[k].tag]--;
+}
+
+/* The counts of an active entry that leaves the list. */
+static void forget(prescan *ps, const active *e) {
+    if (e->tag == MARKER) return;
+    ps->same[e->tag]--;
+    if (!e->unsure) ps->sure[e->tag]--;
+    if (e->at == NONE) ps->off--;
+    else ps->link[e->at] = NONE;
+}
+
+/* Clears the active list back through its last marker (a cell, caption,
+ * template, applet, marquee or object ends). */
+static void clear_to_marker(prescan *ps) {
+    while (ps->nlist && spend(ps)) {
+        const active *e = &ps->list[--ps->nlist];
+        if (e->tag == MARKER) return;
+        forget(ps, e);
+    }
+}
+
+/* Stack entry i leaves the stack: its active entry (if any) is now off it. */
+static void leaving(prescan *ps, size_t i) {
+    if (entry_counts(ps, i)) ps->counted--;
+    uint32_t k = ps->link[i];
+    if (k < ps->nlist && ps->list[k].at == i) {
+        ps->list[k].at = NONE;
+        ps->off++;
+    }
+    if (ps->ns[i] == NS_HTML && (flags_of(ps->stack[i]) & T_MARKER)) clear_to_marker(ps);
+}
+
+static void pop_to(prescan *ps, size_t depth) {
+    while (ps->depth > depth) leaving(ps, --ps->depth);
+}
+
+static void pop(prescan *ps) { pop_to(ps, ps->depth - 1); }
+
+static void push(prescan *ps, uint32_t tag, int ns) {
+    if (ps->depth == ps->cap) { /* only uncounted entries can pile up this far */
+        ps->counted = SIZE_MAX;
+        return;
+    }
+    ps->ns[ps->depth] = (unsigned char)ns;
+    ps->stack[ps->depth] = tag;
+    ps->link[ps->depth] = NONE;
+    if (entry_counts(ps, ps->depth++)) ps->counted++;
+}
+
+/* Points the active entries of stack entries from i up at their positions. */
+static void relink(prescan *ps, size_t i) {
+    for (; i < ps->depth && spend(ps); i++)
+        if (ps->link[i] < ps->nlist) ps->list[ps->link[i]].at = (uint32_t)i;
+}
+
+/* Removes stack entry i from the middle (gumbo does, for </form> and the
+ * formatting element of an adoption). */
+static void remove_entry(prescan *ps, size_t i) {
+    leaving(ps, i);
+    size_t above = ps->depth - i - 1;
+    memmove(ps->stack + i, ps->stack + i + 1, above * sizeof *ps->stack);
+    memmove(ps->ns + i, ps->ns + i + 1, above);
+    memmove(ps->link + i, ps->link + i + 1, above * sizeof *ps->link);
+    ps->depth--;
+    relink(ps, i);
+}
+
+/* Appends to the active list (a marker when tag is MARKER, else the
+ * element on top of the stack). */
+static void add_active(prescan *ps, uint32_t tag) {
+    if (ps->nlist == ps->list_cap) { /* grown on demand: most pages need a few */
+        active *more = ps->nlist < ps->cap ? realloc(ps->list, 2 * ps->list_cap * sizeof *more) : NULL;
+        if (!more) {
+            ps->out_of_memory = ps->nlist < ps->cap;
+            ps->counted = SIZE_MAX;
+            return;
+        }
+        ps->list = more;
+        ps->list_cap *= 2;
+    }
+    uint32_t at = NONE;
+    if (tag != MARKER) {
+        at = (uint32_t)(ps->depth - 1);
+        ps->link[at] = (uint32_t)ps->nlist;
+        ps->same[tag]++;
+        ps->sure[tag]++;
+    }
+    ps->list[ps->nlist++] = (active){tag, at, 0};
+}
+
+static void remove_active(prescan *ps, size_t k) {
+    forget(ps, &ps->list[k]);
+    memmove(ps->list + k, ps->list + k + 1, (ps->nlist - k - 1) * sizeof *ps->list);
+    ps->nlist--;
+    for (; k < ps->nlist && spend(ps); k++)
+        if (ps->list[k].at != NONE) ps->link[ps->list[k].at] = (uint32_t)k;
+}
+
+/* A formatting element was pushed: its active entry. Noah's ark: with three
+ * identical entries since the last marker, gumbo drops the earliest, but
+ * "identical" counts attributes, which the model does not keep: every entry
+ * of the tag becomes unsure (counting the whole list, not just since the
+ * marker: more unsure, and no search; the sure ones are the latest). */
+static void add_formatting(prescan *ps, uint32_t tag) {
+    if (ps->same[tag] >= 3)
+        for (size_t k = ps->nlist; ps->sure[tag] && k-- > 0 && spend(ps);)
+            if (ps->list[k].tag == tag) set_unsure(ps, k);
+    add_active(ps, tag);
+}
+
+/* gumbo's "reconstruct the active formatting elements": the entries after
+ * the last marker or open one are pushed again, in order. An open unsure
+ * entry may be missing from gumbo's list, so the model walks past it (more
+ * reopened, not fewer) and what it then reopens below it is unsure too. */
+static void reconstruct(prescan *ps) {
+    if (!ps->off) return;
+    size_t k = ps->nlist, unsure_below = 0;
+    while (k > 0 && ps->list[k - 1].tag != MARKER && (ps->list[k - 1].at == NONE || ps->list[k - 1].unsure) &&
+           spend(ps)) {
+        k--;
+        if (ps->list[k].at != NONE) unsure_below = k;
+    }
+    for (; k < ps->nlist && ps->counted <= ps->max_depth; k++) {
+        if (ps->list[k].at != NONE) continue;
+        if (ps->depth == ps->cap) {
+            ps->counted = SIZE_MAX;
+            return;
+        }
+        push(ps, ps->list[k].tag, NS_HTML);
+        ps->list[k].at = (uint32_t)(ps->depth - 1);
+        ps->link[ps->depth - 1] = (uint32_t)k;
+        ps->off--;
+        if (k < unsure_below) set_unsure(ps, k);
+    }
+}
+
+/* The active entry (index + 1) of the last `tag` since the last marker. */
+static size_t last_active(prescan *ps, uint32_t tag) {
+    for (size_t k = ps->nlist; k > 0 && ps->list[k - 1].tag != MARKER && spend(ps); k--)
+        if (ps->list[k - 1].tag == tag) return k;
+    return 0;
+}
+
+/* The boundaries of gumbo's "has an element in scope" (the model's T_SCOPE
+ * has a few more; here more would keep entries gumbo drops). */
+static int gumbo_scope(const prescan *ps, size_t i) {
+    if (ps->ns[i] != NS_HTML) return foreign_boundary(ps->stack[i], ps->ns[i]);
+    switch (ps->stack[i]) {
+    case GUMBO_TAG_APPLET: case GUMBO_TAG_CAPTION: case GUMBO_TAG_TABLE: case GUMBO_TAG_TD:
+    case GUMBO_TAG_TH: case GUMBO_TAG_MARQUEE: case GUMBO_TAG_OBJECT:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* gumbo's adoption agency for a formatting end tag (a new <a> or <nobr> runs
+ * it too), as far as the model can follow: gumbo acts on the last active
+ * entry of the tag. Off the stack, gumbo forgets it. On the stack with no
+ * scope boundary above it, gumbo pops it and what is above, or, with blocks
+ * above it (at most 7: gumbo gives up after 8 rounds), moves it inside them,
+ * which for the stack means it leaves (the model keeps what gumbo moves
+ * around: more open, never less). With no entry, gumbo pops the current
+ * node if it is such an element, which settles an unsure entry on top too.
+ * Returns 1 when the entry is gone. */
+static int adopt(prescan *ps, uint32_t tag) {
+    size_t k = last_active(ps, tag);
+    if (!k || ps->list[k - 1].unsure) {
+        uint32_t l = ps->depth ? ps->link[ps->depth - 1] : NONE;
+        if (top(ps) != tag || top_ns(ps) != NS_HTML || l != (k ? k - 1 : NONE)) return 0;
+        pop(ps);
+        if (k) remove_active(ps, k - 1);
+        return 1;
+    }
+    uint32_t at = ps->list[k - 1].at;
+    if (at != NONE) {
+        size_t blocks = 0;
+        for (size_t i = at + 1; i < ps->depth; i++) {
+            if (!spend(ps) || gumbo_scope(ps, i)) return 0; /* not in scope: gumbo ignores the tag */
+            if (entry_flags(ps, i) & T_SPECIAL) blocks++;
+        }
+        if (blocks > 7) {
+            set_unsure(ps, k - 1);
+            return 0;
+        }
+        if (blocks) remove_entry(ps, at);
+        else pop_to(ps, at);
+    }
+    remove_active(ps, k - 1);
+    return 1;
+}
+
+static int nobr_in_scope(prescan *ps) {
+    for (size_t i = ps->depth; i-- > 0 && spend(ps);) {
+        if (ps->stack[i] == GUMBO_TAG_NOBR && ps->ns[i] == NS_HTML) return 1;
+        if (gumbo_scope(ps, i)) return 0;
+    }
+    return 0;
+}
+
+/* Character data between tags: gumbo reopens the active formatting elements
+ * before inserting it in body (in a table, only for text that is not all
+ * whitespace; never in a select, nor in SVG/MathML outside their
+ * integration points). NUL bytes are dropped. */
+static void saw_text(prescan *ps, size_t from, size_t to) {
+    if (!ps->nlist || in_select(ps)) return;
+    int ns = top_ns(ps);
+    uint32_t t = top(ps);
+    if (ns != NS_HTML && !foreign_boundary(t, ns)) return;
+    int in_table = ns == NS_HTML && (t == GUMBO_TAG_TABLE || t == GUMBO_TAG_TBODY || t == GUMBO_TAG_TFOOT ||
+                                      t == GUMBO_TAG_THEAD || t == GUMBO_TAG_TR);
+    for (size_t i = from; i < to; i++) {
+        char c = ps->s[i];
+        if (c != '\0' && (!in_table || !is_space(c))) {
+            reconstruct(ps);
+            return;
+        }
+    }
+}
+
+/* Whether gumbo reopens the active formatting elements before inserting an
+ * element for this start tag ("any other start tag" does). */
+static int reopens_before(uint32_t tag) {
+    if (tag & UNKNOWN_BIT) return 1;
+    switch (tag) {
+    case GUMBO_TAG_HTML: case GUMBO_TAG_HEAD: case GUMBO_TAG_BODY: case GUMBO_TAG_BASE:
+    case GUMBO_TAG_BASEFONT: case GUMBO_TAG_BGSOUND: case GUMBO_TAG_MENUITEM: case GUMBO_TAG_LINK:
+    case GUMBO_TAG_META: case GUMBO_TAG_NOFRAMES: case GUMBO_TAG_SCRIPT: case GUMBO_TAG_STYLE:
+    case GUMBO_TAG_TITLE: case GUMBO_TAG_FRAMESET: case GUMBO_TAG_ADDRESS: case GUMBO_TAG_ARTICLE:
+    case GUMBO_TAG_ASIDE: case GUMBO_TAG_BLOCKQUOTE: case GUMBO_TAG_CENTER: case GUMBO_TAG_DETAILS:
+    case GUMBO_TAG_DIR: case GUMBO_TAG_DIV: case GUMBO_TAG_DL: case GUMBO_TAG_FIELDSET:
+    case GUMBO_TAG_FIGCAPTION: case GUMBO_TAG_FIGURE: case GUMBO_TAG_FOOTER: case GUMBO_TAG_HEADER:
+    case GUMBO_TAG_HGROUP: case GUMBO_TAG_MENU: case GUMBO_TAG_NAV: case GUMBO_TAG_OL: case GUMBO_TAG_P:
+    case GUMBO_TAG_SECTION: case GUMBO_TAG_SUMMARY: case GUMBO_TAG_UL: case GUMBO_TAG_H1:
+    case GUMBO_TAG_H2: case GUMBO_TAG_H3: case GUMBO_TAG_H4: case GUMBO_TAG_H5: case GUMBO_TAG_H6:
+    case GUMBO_TAG_PRE: case GUMBO_TAG_LISTING: case GUMBO_TAG_FORM: case GUMBO_TAG_LI: case GUMBO_TAG_DD:
+    case GUMBO_TAG_DT: case GUMBO_TAG_PLAINTEXT: case GUMBO_TAG_TABLE: case GUMBO_TAG_PARAM:
+    case GUMBO_TAG_SOURCE: case GUMBO_TAG_TRACK: case GUMBO_TAG_HR: case GUMBO_TAG_ISINDEX:
+    case GUMBO_TAG_TEXTAREA: case GUMBO_TAG_IFRAME: case GUMBO_TAG_NOEMBED: case GUMBO_TAG_RP:
+    case GUMBO_TAG_RT: case GUMBO_TAG_CAPTION: case GUMBO_TAG_COL: case GUMBO_TAG_COLGROUP:
+    case GUMBO_TAG_FRAME: case GUMBO_TAG_TBODY: case GUMBO_TAG_TD: case GUMBO_TAG_TFOOT: case GUMBO_TAG_TH:
+    case GUMBO_TAG_THEAD: case GUMBO_TAG_TR: case GUMBO_TAG_TEMPLATE:
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+/* The stack position (index + 1) of the topmost HTML element `tag` or entry
+ * with a flag in want, unless an entry with a flag in stop comes first; 0 if
+ * none. */
 static size_t find_open(prescan *ps, uint32_t tag, uint32_t want, uint32_t stop) {
     for (size_t i = ps->depth; i-- > 0;) {
         if (!spend(ps)) return 0;
         uint32_t f = entry_flags(ps, i);
-        if (ps->stack[i] == tag || (f & want)) return i + 1;
+        if ((ps->stack[i] == tag && ps->ns[i] == NS_HTML) || (f & want)) return i + 1;
         if (f & stop) return 0;
     }
     return 0;
@@ -207,7 +477,7 @@ static void close_open(prescan *ps, uint32_t tag, uint32_t want, uint32_t stop) 
 static void close_item(prescan *ps, uint32_t a, uint32_t b) {
     for (size_t i = ps->depth; i-- > 0 && spend(ps);) {
         uint32_t t = ps->stack[i];
-        if (t == a || t == b) {
+        if ((t == a || t == b) && ps->ns[i] == NS_HTML) {
             pop_to(ps, i);
             return;
         }
@@ -217,11 +487,14 @@ static void close_item(prescan *ps, uint32_t a, uint32_t b) {
 }
 
 /* Where a table part goes: right above its row (cells), its section (rows)
- * or its table; 0 outside a table, where gumbo ignores table parts. */
+ * or its table; 0 outside a table, where gumbo ignores table parts. A
+ * template takes them only as its first content: after anything else gumbo
+ * is in body mode there and ignores them. */
 static size_t table_anchor(prescan *ps, uint32_t tag) {
     int cell = tag == GUMBO_TAG_TD || tag == GUMBO_TAG_TH;
     uint32_t want = T_TSCOPE | (cell || tag == GUMBO_TAG_TR ? T_ROW_ANCHOR : 0);
-    return find_open(ps, cell ? GUMBO_TAG_TR : NO_TAG, want, 0);
+    size_t at = find_open(ps, cell ? GUMBO_TAG_TR : NO_TAG, want, 0);
+    return at && ps->stack[at - 1] == GUMBO_TAG_TEMPLATE && at != ps->depth ? 0 : at;
 }
 
 /* gumbo follows SVG/MathML rules for a start tag while the current node is a
@@ -233,15 +506,6 @@ static int foreign_rules(const prescan *ps, uint32_t tag) {
     if (ns == NS_HTML) return 0;
     if (!foreign_boundary(top(ps), ns)) return 1;
     return ns == NS_MATH && (tag == GUMBO_TAG_MGLYPH || tag == GUMBO_TAG_MALIGNMARK);
-}
-
-/* In a select (the select or its options on top) gumbo ignores most tags;
- * returns the select's stack position (index + 1) or 0. */
-static size_t in_select(const prescan *ps) {
-    size_t i = ps->depth;
-    while (i > 0 && ps->depth - i < 2 && (ps->stack[i - 1] == GUMBO_TAG_OPTION || ps->stack[i - 1] == GUMBO_TAG_OPTGROUP))
-        i--;
-    return i > 0 && ps->stack[i - 1] == GUMBO_TAG_SELECT && ps->ns[i - 1] == NS_HTML ? i : 0;
 }
 
 /* From here on every "<letter" counts as an element that stays open. */
@@ -269,18 +533,26 @@ static int start_tag(prescan *ps, uint32_t tag, int self_closing) {
         return 0;
     }
     size_t select = in_select(ps);
+    int reopen = reopens_before(tag);
     if (select) { /* gumbo keeps only these tags in a select */
         if (tag == GUMBO_TAG_SELECT || tag == GUMBO_TAG_INPUT || tag == GUMBO_TAG_KEYGEN ||
-            tag == GUMBO_TAG_TEXTAREA || (f & T_TABLE)) {
-            pop_to(ps, select - 1); /* they end the select first (table parts do in a table; see end_tag) */
+            tag == GUMBO_TAG_TEXTAREA || ((f & T_TABLE) && find_open(ps, GUMBO_TAG_TABLE, 0, T_TSCOPE))) {
+            pop_to(ps, select - 1); /* they end the select first */
             if (tag == GUMBO_TAG_SELECT) return 0;
         } else if (tag != GUMBO_TAG_OPTION && tag != GUMBO_TAG_OPTGROUP && tag != GUMBO_TAG_SCRIPT &&
                    tag != GUMBO_TAG_TEMPLATE) {
             return 0;
+        } else {
+            reopen = 0; /* the select's own rules reopen nothing */
         }
     }
-    if (f & (T_VOID | T_IGNORE)) return 0;
+    if (f & T_IGNORE) return 0;
+    if (f & T_VOID) {
+        if (reopen) reconstruct(ps);
+        return 0;
+    }
     if (f & T_FOREIGN) {
+        reconstruct(ps);
         if (!self_closing) push(ps, tag, tag == GUMBO_TAG_SVG ? NS_SVG : NS_MATH);
         return 0;
     }
@@ -290,7 +562,15 @@ static int start_tag(prescan *ps, uint32_t tag, int self_closing) {
     }
     if (f & T_CLOSES_P) close_open(ps, GUMBO_TAG_P, 0, T_SCOPE);
     if ((f & T_HEADING) && (top_flags(ps) & T_HEADING)) pop(ps);
-    if (f & T_REOPENS) close_open(ps, tag, 0, T_SCOPE | T_SPECIAL);
+    if (tag == GUMBO_TAG_A) { /* a new <a> ends the open one, whatever adoption did */
+        size_t k = last_active(ps, tag);
+        if (k && !adopt(ps, tag) && !ps->list[k - 1].unsure) {
+            if (ps->list[k - 1].at != NONE) remove_entry(ps, ps->list[k - 1].at);
+            remove_active(ps, k - 1);
+        }
+    } else if (f & T_REOPENS) {
+        close_open(ps, tag, 0, T_SCOPE | T_SPECIAL);
+    }
     switch (tag) {
     case GUMBO_TAG_LI: close_item(ps, GUMBO_TAG_LI, GUMBO_TAG_LI); break;
     case GUMBO_TAG_DT:
@@ -320,30 +600,75 @@ static int start_tag(prescan *ps, uint32_t tag, int self_closing) {
         if (!at) return 0;
         pop_to(ps, at);
     }
+    if (tag == GUMBO_TAG_TABLE) { /* in a table's own modes (not in a cell), <table> ends it first */
+        for (size_t i = ps->depth; i-- > 0 && spend(ps) && ps->ns[i] == NS_HTML;) {
+            uint32_t t = ps->stack[i];
+            if (t == GUMBO_TAG_TABLE) pop_to(ps, i);
+            if (t == GUMBO_TAG_TABLE || t == GUMBO_TAG_TD || t == GUMBO_TAG_TH || t == GUMBO_TAG_CAPTION ||
+                t == GUMBO_TAG_TEMPLATE)
+                break;
+        }
+    }
+    if (reopen) reconstruct(ps);
+    if (tag == GUMBO_TAG_NOBR && nobr_in_scope(ps)) { /* a new <nobr> ends the open one */
+        adopt(ps, tag);
+        reconstruct(ps);
+    }
     push(ps, tag, NS_HTML);
+    if (f & T_FORMAT) add_formatting(ps, tag);
+    else if (f & T_MARKER) add_active(ps, MARKER);
     return 1;
 }
 
-static void end_tag(prescan *ps, uint32_t tag) {
+/* gumbo reads every unknown tag as GUMBO_TAG_UNKNOWN: in HTML, an unknown
+ * end tag closes the nearest unknown element whatever its name. */
+static void end_unknown(prescan *ps) {
+    for (size_t i = ps->depth; i-- > 0 && spend(ps);) {
+        if (ps->ns[i] == NS_HTML && (ps->stack[i] & UNKNOWN_BIT)) {
+            pop_to(ps, i);
+            return;
+        }
+        if (entry_flags(ps, i) & T_SPECIAL) return;
+    }
+}
+
+/* exact: the tag's raw text is "</name>" (nothing after the name). */
+static void end_tag(prescan *ps, uint32_t tag, int exact) {
     uint32_t f = flags_of(tag);
-    if (f & (T_VOID | T_IGNORE)) return;
     size_t select = in_select(ps);
-    /* Ignored in a select, except a table part's, which ends a select in a
-     * table first (a model stuck in a select gumbo has left would skip
-     * every later tag, so when in doubt it leaves) */
-    if (select && (f & T_TABLE)) pop_to(ps, select - 1);
+    /* Ignored in a select, except that in a table the end tag of an open
+     * table part ends the select first (a model left in a select gumbo has
+     * left would skip every later tag; one that leaves early would take the
+     * next <select>, which gumbo reads as </select>, for a new one) */
+    if (select && (f & T_TABLE) && find_open(ps, GUMBO_TAG_TABLE, 0, T_TSCOPE) && find_open(ps, tag, 0, T_TSCOPE))
+        pop_to(ps, select - 1);
     else if (select && tag != GUMBO_TAG_OPTION && tag != GUMBO_TAG_OPTGROUP && tag != GUMBO_TAG_SELECT &&
              tag != GUMBO_TAG_TEMPLATE)
         return;
+    /* In SVG/MathML gumbo first looks, down to the first HTML element, for a
+     * foreign one of that name, compared with the tag's raw text ("</g >"
+     * names none); then the HTML rules apply, to HTML elements only. */
+    for (size_t i = ps->depth; i > 0 && ps->ns[i - 1] != NS_HTML && spend(ps);)
+        if (ps->stack[--i] == tag && exact) {
+            pop_to(ps, i);
+            return;
+        }
+    if (tag == GUMBO_TAG_BR) reconstruct(ps); /* </br> is read as <br> */
+    if (f & (T_VOID | T_IGNORE)) return;
     if (tag == GUMBO_TAG_FORM) { /* gumbo removes the form alone; what it holds stays open */
         size_t at = find_open(ps, tag, 0, T_SCOPE);
-        if (!at) return;
-        if (entry_counts(ps, at - 1)) ps->counted--;
-        memmove(ps->stack + at - 1, ps->stack + at, (ps->depth - at) * sizeof *ps->stack);
-        memmove(ps->ns + at - 1, ps->ns + at, ps->depth - at);
-        ps->depth--;
+        if (at) remove_entry(ps, at - 1);
         return;
     }
+    /* one not in the active list (since the last marker) is "any other end
+     * tag" to gumbo, a walk down the stack that the budget must pay for */
+    if ((f & T_FORMAT) && (adopt(ps, tag) || last_active(ps, tag))) return;
+    if (tag & UNKNOWN_BIT) {
+        end_unknown(ps);
+        return;
+    }
+    /* a </p> with no p open makes an empty <p>: gumbo reopens for it */
+    if (tag == GUMBO_TAG_P && !find_open(ps, tag, 0, T_SCOPE)) reconstruct(ps);
     uint32_t stop = f & T_TABLE ? T_TSCOPE : T_SCOPE;
     if (tag == GUMBO_TAG_LI) stop |= T_LIST;
     if (!(f & T_SPECIAL)) stop |= T_SPECIAL; /* "any other end tag" */
@@ -486,47 +811,63 @@ int html_too_deep(const char *s, size_t n, size_t max_depth) {
     prescan ps = {.s = s, .n = n, .cap = 4 * max_depth + 64, .max_depth = max_depth, .budget = 16 * n + 65536};
     ps.stack = malloc(ps.cap * sizeof *ps.stack);
     ps.ns = malloc(ps.cap);
-    if (!ps.stack || !ps.ns) {
-        free(ps.stack);
-        free(ps.ns);
-        return -1;
-    }
-    while (ps.pos < n && ps.counted <= max_depth) {
+    ps.link = malloc(ps.cap * sizeof *ps.link);
+    ps.list_cap = 16;
+    ps.list = malloc(ps.list_cap * sizeof *ps.list);
+    size_t text = 0; /* where the character data not yet seen starts */
+    while (ps.stack && ps.ns && ps.link && ps.list && ps.pos < n && ps.counted <= max_depth) {
         const char *lt = memchr(s + ps.pos, '<', n - ps.pos);
         if (!lt) break;
-        ps.pos = (size_t)(lt - s);
-        if (at_text(&ps, ps.pos, "<!--")) {
+        size_t at = ps.pos = (size_t)(lt - s);
+        if (at_text(&ps, at, "<!--")) {
+            saw_text(&ps, text, at);
             skip_comment(&ps);
+            text = ps.pos;
             continue;
         }
-        if (top_ns(&ps) != NS_HTML && at_text(&ps, ps.pos, "<![CDATA[")) {
+        if (top_ns(&ps) != NS_HTML && at_text(&ps, at, "<![CDATA[")) {
+            saw_text(&ps, text, at);
             skip_past(&ps, "]]>");
+            text = ps.pos;
             continue;
         }
-        int closing = at_text(&ps, ps.pos, "</");
+        int closing = at_text(&ps, at, "</");
         ps.pos += closing ? 2 : 1;
         if (ps.pos >= n) break;
         if (!is_alpha((unsigned char)s[ps.pos])) {
-            if (closing || s[ps.pos] == '!' || s[ps.pos] == '?') skip_past(&ps, ">"); /* bogus comment */
-            continue;
+            if (closing || s[ps.pos] == '!' || s[ps.pos] == '?') { /* bogus comment */
+                saw_text(&ps, text, at);
+                skip_past(&ps, ">");
+                text = ps.pos;
+            }
+            continue; /* else the '<' is text */
         }
+        saw_text(&ps, text, at);
         size_t name = ps.pos;
         while (ps.pos < n && !is_space(s[ps.pos]) && s[ps.pos] != '/' && s[ps.pos] != '>') ps.pos++;
         size_t len = ps.pos - name;
         uint32_t tag = tag_id(s + name, len);
         int self_closing = skip_attributes(&ps);
-        if (self_closing < 0) break;
+        text = ps.pos;
+        if (self_closing < 0) break; /* gumbo drops a tag the input ends in */
         if (closing) {
-            end_tag(&ps, tag);
+            end_tag(&ps, tag, ps.pos == name + len + 1);
         } else if (start_tag(&ps, tag, self_closing)) {
             if (tag == GUMBO_TAG_PLAINTEXT) break; /* the rest is text */
             if (tag == GUMBO_TAG_SCRIPT) skip_script(&ps);
             else if (flags_of(tag) & T_RAW) skip_raw_text(&ps, s + name, len);
+            text = ps.pos;
         }
     }
-    int deep = ps.counted > max_depth;
+    int deep = -1;
+    if (ps.stack && ps.ns && ps.link && ps.list && !ps.out_of_memory) {
+        if (ps.counted <= max_depth) saw_text(&ps, text, n);
+        deep = ps.counted > max_depth;
+    }
     free(ps.stack);
     free(ps.ns);
+    free(ps.link);
+    free(ps.list);
     return deep;
 }
 

@@ -240,6 +240,36 @@ static void test_errors(void) {
     free(longsel);
 }
 
+/* The matches of sel in a page of its own. */
+static size_t count_in(const char *html, const char *sel) {
+    GumboOutput *saved = out;
+    out = gumbo_parse(html);
+    size_t n = count(sel);
+    gumbo_destroy_output(&kGumboDefaultOptions, out);
+    out = saved;
+    return n;
+}
+
+/* A failed compound backs off only as far as another candidate can help. */
+static void test_backtracking(void) {
+    /* '>' fails at the nearest .c, the outer .c's parent is the .a */
+    CHECK(count_in("<div class=a><div class=c><div class=c><span>s</span></div></div></div>", ".a > .c span") == 1);
+    CHECK(count_in("<div class=a><div class=c><div class=c><span>s</span></div></div></div>", ".a > .c > span") == 0);
+    /* '~' finds nothing before the nearest .c; the outer .c follows the h1 */
+    CHECK(count_in("<div><h1></h1><div class=c><p class=c><span>s</span></p></div></div>", "h1 ~ .c span") == 1);
+    CHECK(count_in("<div><h1></h1><div class=c><p class=c><span>s</span></p></div></div>", "h1 + .c span") == 1);
+    CHECK(count_in("<div><h1></h1><i></i><div class=c><span>s</span></div></div>", "h1 + .c span") == 0);
+    CHECK(count_in("<div class=x><b class=c></b><i></i><span></span></div>"
+                   "<div class=y><b class=c></b><span></span></div>", ".x .c ~ span") == 1);
+    /* a chain of descendant combinators is linear, not exponential, in its
+     * length: 30 `*` over 40 nested divs would try C(40, 30) ancestor chains */
+    char deep[600] = "", sel[128] = "tn";
+    for (int i = 0; i < 40; i++) strcat(deep, "<div>");
+    for (int i = 0; i < 30; i++) strcat(sel, " *");
+    CHECK(count_in(deep, sel) == 0);
+    CHECK(count_in(deep, sel + 3) == 13); /* 30 `*`: the divs with 29 ancestors or more */
+}
+
 static void test_escapes(void) {
     CHECK(count("#\\63 ur\\[\\]") == 1); /* \63 = 'c' */
     CHECK(count("[id=\"cur\\5B \\5D\"]") == 1);
@@ -255,6 +285,7 @@ int main(void) {
     test_stop();
     test_errors();
     test_escapes();
+    test_backtracking();
     gumbo_destroy_output(&kGumboDefaultOptions, out);
     return check_report("test_css");
 }

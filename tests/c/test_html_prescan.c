@@ -78,6 +78,9 @@ static void test_hostile_closing(void) {
      * the select, skipping every later tag */
     CHECK(deep("<table><tr><td><select></table>", "<div>", 11, "", 10) == 1);
     CHECK(deep("<table><tr><td><select></td>", "<div>", 11, "", 10) == 1);
+    /* ...but outside a table they are ignored, and a second <select> ends
+     * the first instead of opening one */
+    CHECK(deep("<select></table><tr></tr><select>", "<div>", 11, "", 10) == 1);
     CHECK(deep("<svg><div>", "<span/>", 100, "", 10) == 1);      /* HTML inside SVG */
     CHECK(deep("<svg><foreignObject>", "<div><style></div></style>", 100, "", 10) == 1);
     CHECK(deep("<table><tr><td><svg>", "<g><td>", 100, "", 10) == 1);
@@ -94,6 +97,8 @@ static void test_hostile_closing(void) {
     CHECK(deep("<div>", "<span>", 398, "</b></b></b>", 400) == 0);
     /* a flood of end tags that each search a deep stack runs out of budget */
     char *spans = build("<div>", "<span>", 398, "");
+    CHECK(deep(spans, "</x>", 100, "", 400) == 0);
+    CHECK(deep(spans, "</x>", 100000, "", 400) == 1);
     CHECK(deep(spans, "</b>", 100, "", 400) == 0);
     CHECK(deep(spans, "</b>", 100000, "", 400) == 1);
     free(spans);
