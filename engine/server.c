@@ -4,8 +4,9 @@
  * the header lines and the body, which are written in one write.
  *
  * Threads: civetweb's workers each own a lua_State (built lazily on the first
- * request, rebuilt when a file under the scripts directory changed: inotify
- * bumps a generation number). Sessions live in one C store shared by all
+ * request, rebuilt when a file under the scripts directory changed or the
+ * scripts path came to name another directory: either bumps a generation
+ * number). Sessions live in one C store shared by all
  * workers (sessions.c); the front reaches it through the "sis.server" module,
  * which exists only in these worker states.
  *
@@ -47,6 +48,8 @@ typedef struct server {
     const char *scripts;
     pthread_mutex_t reload_lock;
     int inotify;               /* -1: no hot reload */
+    dev_t scripts_dev;         /* the directory the scripts path names */
+    ino_t scripts_ino;
     unsigned long generation;  /* bumped when a script changes */
     unsigned long announced;   /* last generation whose routes were logged, + 1 */
 } server;
@@ -85,18 +88,36 @@ static void watch_tree(int fd, const char *dir, int depth) {
     closedir(d);
 }
 
+/* Whether the scripts path names another directory than before: a deploy
+ * that swaps a symlink (current -> releases/N) changes no watched file. */
+static int scripts_swapped(server *s) {
+    struct stat st;
+    if (stat(s->scripts, &st) != 0) return 0; /* gone for a moment mid-swap: keep what runs */
+    int swapped = st.st_dev != s->scripts_dev || st.st_ino != s->scripts_ino;
+    s->scripts_dev = st.st_dev;
+    s->scripts_ino = st.st_ino;
+    return swapped;
+}
+
 /* The current scripts generation; also tells (*announce) whether the caller
  * is the first to build a state for it, so route problems are logged once. */
 static unsigned long current_generation(server *s, int *announce) {
     pthread_mutex_lock(&s->reload_lock);
+    int changed = 0;
     if (s->inotify >= 0) {
         char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-        int changed = 0;
         while (read(s->inotify, buf, sizeof buf) > 0) changed = 1;
-        if (changed) {
-            s->generation++;
-            watch_tree(s->inotify, s->scripts, 0); /* new subdirectories */
+    }
+    if (scripts_swapped(s)) {
+        changed = 1;
+        if (s->inotify >= 0) { /* a fresh instance: the old tree's watches go */
+            close(s->inotify);
+            s->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         }
+    }
+    if (changed) {
+        s->generation++;
+        if (s->inotify >= 0) watch_tree(s->inotify, s->scripts, 0); /* new subdirectories */
     }
     unsigned long g = s->generation;
     if (announce) {
@@ -575,6 +596,7 @@ int sis_serve(const sis_serve_options *opt) {
     srv.inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (srv.inotify >= 0) watch_tree(srv.inotify, srv.scripts, 0);
     else sis_log(SIS_LOG_WARN, "serve: no hot reload (inotify: %s)", strerror(errno));
+    scripts_swapped(&srv);
 
     /* Workers inherit this mask, so SIGINT/SIGTERM reach only sigwait below. */
     sigset_t stop, old;

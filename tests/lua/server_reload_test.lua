@@ -35,6 +35,34 @@ t.test("a new module in a new directory is watched too", function()
   t.eq(H.request(srv, "GET", "/t/hello").json.version, "second")
 end)
 
+t.test("a deploy that swaps a symlinked scripts directory takes effect, no restart", function()
+  local root = t.tmpdir()
+  local q = H.quote
+  for _, release in ipairs { "r1", "r2" } do
+    assert(os.execute(string.format("mkdir %s && cp -r %s/scripts/. %s/ && cp %s/tests/lua/fixtures_server/testroutes.lua %s/",
+      q(root .. "/" .. release), q(t.root), q(root .. "/" .. release), q(t.root), q(root .. "/" .. release))))
+  end
+  local routes = root .. "/r2/testroutes.lua"
+  local f = assert(io.open(routes, "rb"))
+  local text = f:read("a")
+  f:close()
+  H.write(routes, (text:gsub("local VERSION = 1", "local VERSION = 2")))
+  assert(os.execute("ln -s r1 " .. q(root .. "/current")))
+  local srv = t.server(string.format("env SIS_ROUTES=testroutes %s serve --scripts %s --listen 127.0.0.1:0 --threads 4",
+    t.sis, q(root .. "/current")))
+  t.eq(H.request(srv, "GET", "/t/hello").json.version, 1)
+  -- the atomic swap of a deploy: a new link renamed over the old one
+  assert(os.execute(string.format("ln -s r2 %s && mv -T %s %s", q(root .. "/next"), q(root .. "/next"), q(root .. "/current"))))
+  for _ = 1, 5 do t.eq(H.request(srv, "GET", "/t/hello").json.version, 2) end
+  -- the old release is no longer watched; the new one is
+  H.write(root .. "/r1/testroutes.lua", (text:gsub("local VERSION = 1", "local VERSION = 'old'")))
+  t.eq(H.request(srv, "GET", "/t/hello").json.version, 2)
+  H.write(routes, (text:gsub("local VERSION = 1", "local VERSION = 3")))
+  t.eq(H.request(srv, "GET", "/t/hello").json.version, 3)
+  srv.stop()
+  os.execute("rm -rf " .. q(root))
+end)
+
 t.test("a broken route module is logged and switched off; fixing it brings it back", function()
   local srv = H.start()
   local good = edit(srv, "testroutes.lua", "local VERSION = 1", "local VERSION = = 1")
