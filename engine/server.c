@@ -191,12 +191,14 @@ static int l_gzip(lua_State *L) {
     size_t len;
     const char *in = luaL_checklstring(L, 1, &len);
     luaL_argcheck(L, len < (1u << 30), 1, "too large to compress");
+    /* a userdata as the output buffer: freed by the GC even if Lua raises;
+     * allocated first, so a memory error cannot strand zlib's state. The
+     * bound is zlib's plus the gzip wrapper's 18 bytes (for its 6). */
+    uLong cap = compressBound((uLong)len) + 12;
+    unsigned char *out = lua_newuserdatauv(L, cap, 0);
     z_stream z = {0};
     if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return luaL_error(L, "gzip: cannot initialise zlib");
-    uLong cap = deflateBound(&z, (uLong)len);
-    /* a userdata as the output buffer: freed by the GC even if Lua raises */
-    unsigned char *out = lua_newuserdatauv(L, cap, 0);
     z.next_in = (Bytef *)in;
     z.avail_in = (uInt)len;
     z.next_out = out;

@@ -34,6 +34,14 @@ return {
   { method = "GET", path = "/t/big", handler = function(req)
     return 200, { data = string.rep("0123456789", tonumber(req.query.n) or 500) }
   end },
+  { method = "GET", path = "/t/noise", handler = function() -- incompressible: gzip makes it larger
+    local rng, bytes = 12345, {}
+    for i = 1, 20000 do
+      rng = (rng * 1103515245 + 12345) % 2147483648
+      bytes[i] = string.char(rng >> 16 & 255)
+    end
+    return 200, table.concat(bytes), { ["Content-Type"] = "application/octet-stream" }
+  end },
   { method = "GET", path = "/t/text", handler = function()
     return 200, "plain words", { ["Content-Type"] = "text/plain; charset=utf-8", ["X-Extra"] = "yes" }
   end },
