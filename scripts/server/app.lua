@@ -21,11 +21,18 @@ local session = require "server.session"
 
 local GZIP_MIN = 1024 -- smaller bodies are not worth compressing
 
+-- A positive number from the environment, else the default (as the C side
+-- reads SIS_SESSION_IDLE).
+local function env_positive(name, default)
+  local n = tonumber(os.getenv(name))
+  return n and n > 0 and n or default
+end
+
 local config = {
   focus_url = os.getenv("SIS_FOCUS_URL"),
   scodoc_url = os.getenv("SIS_SCODOC_URL"),
-  timeout = tonumber(os.getenv("SIS_TIMEOUT")) or 20,
-  session_idle = tonumber(os.getenv("SIS_SESSION_IDLE")) or 1200,
+  timeout = env_positive("SIS_TIMEOUT", 20),
+  session_idle = env_positive("SIS_SESSION_IDLE", 1200),
 }
 
 -- Route problems are logged once per scripts generation (server.announce),

@@ -184,6 +184,11 @@ t.test("config reaches handlers", function()
   local r = H.request(srv, "GET", "/t/config")
   t.eq(r.json.timeout, 20)
   t.eq(r.json.session_idle, 1200)
+  local other = H.start { SIS_TIMEOUT = "2.5", SIS_SESSION_IDLE = "-5" }
+  r = H.request(other, "GET", "/t/config")
+  t.eq(r.json.timeout, 2.5)
+  t.eq(r.json.session_idle, 1200, "not positive: the default, as the session store reads it")
+  other.stop()
 end)
 
 t.test("a handler error is 500 internal error, logged with file:line and traceback", function()
