@@ -104,7 +104,9 @@ end
 local NOT_FOUND_MESSAGES = { "inconnu", "invalid group_id", "non inscrit", "list index out of range" }
 
 -- Turns an answer that is not data into nil, err, kind (nil when it is data).
-local function refusal(res, ctype)
+-- A write answers an HTML page even when it works, so its "Erreur !" page
+-- must be told from its message whatever the status.
+local function refusal(res, ctype, write)
   local body, status = res.body, res.status
   local html = ctype:find("html", 1, true) or body:find("^%s*<[hH][tT][mM][lL]")
   if html and body:find('name="__ac_password"', 1, true) or status == 401 then
@@ -115,7 +117,8 @@ local function refusal(res, ctype)
   end
   if status == 404 then return nil, "scodoc: " .. error_message(body), "not_found" end
   if status == 400 then return nil, "scodoc: " .. error_message(body), "bad_request" end
-  if status == 500 and html and body:find("Erreur", 1, true) then
+  if html and (status == 500 and body:find("Erreur", 1, true)
+               or status == 200 and write and body:find("<h2>Erreur", 1, true)) then
     local msg = error_message(body)
     for _, pat in ipairs(NOT_FOUND_MESSAGES) do
       if msg:find(pat, 1, true) then return nil, "scodoc: " .. msg, "not_found" end
@@ -185,13 +188,13 @@ function client:fetch(name, dept, params, opts)
   local res, cookie_only, xkind = exchange(self, f, dept, params, format)
   if not res then return nil, cookie_only, xkind end
   local ctype = (res.headers["content-type"] or ""):lower()
-  local _, err, kind = refusal(res, ctype)
+  local _, err, kind = refusal(res, ctype, f.write)
   if kind == "auth" and cookie_only then -- the cookie expired: log in again once
     log.info("scodoc: __ac cookie refused, logging in again as %s", self.username)
     res, err, kind = exchange(self, f, dept, params, format, true)
     if not res then return nil, err, kind end
     ctype = (res.headers["content-type"] or ""):lower()
-    _, err, kind = refusal(res, ctype)
+    _, err, kind = refusal(res, ctype, f.write)
   end
   if kind then return nil, err, kind end
   if f.write then

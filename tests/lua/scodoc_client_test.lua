@@ -33,6 +33,11 @@ local function received()
   return assert(json.decode(res.body))
 end
 local function reset() fake_post("/__fake__/reset") end
+-- The fake's next answer, whatever the request (headers: extra ones to send).
+local function next_answer(status, ctype, body, headers)
+  fake_post("/__fake__/next", json.encode { status = status, content_type = ctype, body = body,
+                                             headers = headers })
+end
 
 local function param(req, name)
   local v
@@ -320,9 +325,6 @@ end)
 
 t.test("answers that are not data: HTML instead of JSON, broken JSON/XML, 503", function()
   local c = new()
-  local function next_answer(status, ctype, body)
-    fake_post("/__fake__/next", json.encode { status = status, content_type = ctype, body = body })
-  end
   next_answer(200, "text/html", "<html><head><title>Maintenance</title></head><body>Bientôt</body></html>")
   t.eq({ select(2, api.formation_list(c, "INFO", {})) },
     { "scodoc: formation_list answered an HTML page (Maintenance) where JSON was expected", "unreadable" })
@@ -345,6 +347,23 @@ t.test("answers that are not data: HTML instead of JSON, broken JSON/XML, 503", 
     { "scodoc: etud_info answered 'text/plain' where JSON was expected", "unreadable" })
   next_answer(200, "text/html", '<html><body><form><input type="PASSWORD" name="__ac_password"></form></body></html>')
   t.eq(select(3, api.formation_list(c, "INFO", {})), "auth") -- a login page, even with 200
+end)
+
+t.test("a write answered by a ScoDoc error page with status 200 is an error, not a success", function()
+  local s = new(SECRETARY)
+  local page = t.fixture("scodoc/responses/err-bad-date__INFO__Absences__doSignaleAbsence__"
+    .. "datedebut=31-02-2021__datefin=31-02-2021__demijournee=2__etudid=EID3101.html")
+  next_answer(200, "text/html", page) -- the recorded 500 page, sent with 200
+  t.eq({ select(2, api.doSignaleAbsence(s, "INFO", { etudid = "EID3101", datedebut = "2021-03-08" })) },
+    { "scodoc: date invalide: 31/02/2021", "bad_request" })
+  next_answer(200, "text/html", t.fixture("scodoc/responses/err-unknown-etudid__INFO__Absences__"
+    .. "doSignaleAbsence__datedebut=09-03-2021__datefin=09-03-2021__demijournee=2__etudid=EID9999.html"))
+  t.eq({ select(2, api.doAnnuleAbsence(s, "INFO", { etudid = "EID9999", datedebut = "2021-03-09" })) },
+    { "scodoc: list index out of range", "not_found" })
+  -- a description that says "Erreur" does not make a success page an error
+  next_answer(200, "text/html", "<html><body><h2>Signalement d'absences</h2>"
+    .. "<p>Ajout de 2 absences <b>NON justifiées</b> (Erreur de bus)</p></body></html>")
+  t.eq(api.doSignaleAbsence(s, "INFO", { etudid = "EID3101", datedebut = "2021-03-08" }).count, 2)
 end)
 
 t.test("timeouts and unreachable servers", function()
