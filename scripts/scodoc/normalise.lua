@@ -66,7 +66,10 @@ local function walk_object(schema, v, ctx, path)
   if type(v) ~= "table" or json.is_array(v) and #v > 0 then fail(path, "expected an object") end
   local out = json.object()
   for k, t in pairs(schema.fields) do
-    out[k] = walk(t, v[k], ctx, path .. "." .. k)
+    local x = v[k]
+    -- a GenTable's XML writes a None cell as value="": read its JSON null alike
+    if x == null and schema.gentable then x = "" end
+    out[k] = walk(t, x, ctx, path .. "." .. k)
   end
   if schema.others or schema.patterns then
     for k, x in pairs(v) do

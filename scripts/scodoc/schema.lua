@@ -12,6 +12,9 @@
 -- Every field of a schema is present in the output (null, or [] for arrays,
 -- when ScoDoc left it out); fields outside the schema are dropped, so a
 -- field only one of the two formats carries is not part of the schema.
+-- `gentable`: the rows of a GenTable (groups_view, ListeAbsEtud,
+-- EtatAbsencesGr), whose XML cannot tell a None cell from "": a JSON null
+-- cell is read as "" (so typed: str "", opt/num/date null).
 local S = {}
 
 local function obj(fields, opts)
@@ -84,7 +87,7 @@ S.formsemestre_partition_list = arr(obj(with(partition, {
 -- key outside the fixed columns is one, its value a group name or null.
 S.groups_view = arr(obj(fields(
   "str: civilite_str nom_disp prenom etat email emailperso etape etudid code_nip code_ine"),
-  { others = "opt" }))
+  { others = "opt", gentable = true }))
 
 S.etud_info = obj(with(fields(
   "str: etudid code_nip code_ine nom nom_usuel prenom nomprenom civilite sexe email emailperso",
@@ -142,11 +145,12 @@ S.formsemestre_bulletinetud = obj(with(fields(
 })
 
 local absence_row = obj(fields("date: datedmy", "str: jour matin exams description motif",
-                               "ampm: ampm"))
+                               "ampm: ampm"), { gentable = true })
 S.ListeAbsEtud = arr(absence_row)
 
 S.EtatAbsencesGr = arr(obj(fields("str: etudid nomprenom boursier",
-                                  "num: nbabs nbabsjust nbabsnonjust nbjustifs_noabs")))
+                                  "num: nbabs nbabsjust nbabsnonjust nbjustifs_noabs"),
+                           { gentable = true }))
 
 local moduleimpl = fields("str: moduleimpl_id module_id formsemestre_id responsable_id computation_expr")
 local ens = arr(obj(fields("str: modules_enseignants_id moduleimpl_id ens_id")))
