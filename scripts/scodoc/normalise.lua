@@ -63,7 +63,9 @@ local walk
 
 local function walk_object(schema, v, ctx, path)
   if is_missing(v) then return null end
-  if type(v) ~= "table" or json.is_array(v) and #v > 0 then fail(path, "expected an object") end
+  if type(v) ~= "table" or getmetatable(v) == json.array_mt or json.is_array(v) and #v > 0 then
+    fail(path, "expected an object")
+  end
   local out = json.object()
   for k, t in pairs(schema.fields) do
     local x = v[k]
@@ -88,7 +90,9 @@ end
 local function walk_array(schema, v, ctx, path)
   local out = json.array()
   if is_missing(v) then return out end
-  if type(v) ~= "table" or (next(v) ~= nil and v[1] == nil) then fail(path, "expected an array") end
+  if type(v) ~= "table" or getmetatable(v) == json.object_mt or (next(v) ~= nil and v[1] == nil) then
+    fail(path, "expected an array")
+  end
   for i, x in ipairs(v) do
     out[i] = walk(schema.item, x, ctx, path .. "[" .. i .. "]")
   end
@@ -105,11 +109,17 @@ function walk(schema, v, ctx, path)
   return walk_array(schema, v, ctx, path)
 end
 
+local function top(schema, tree, ctx)
+  -- a missing field is null, a missing answer is not an empty one
+  if is_missing(tree) then fail("", "expected an " .. schema.kind .. ", got null") end
+  return walk(schema, tree, ctx, "")
+end
+
 -- normalise(schema, tree [, opts]) -> value | nil, err
 -- opts.unescape: decode HTML entities in text (ScoDoc's JSON of the
 -- functions that pass their strings through quote_xml_attr).
 function M.apply(schema, tree, opts)
-  local ok, res = pcall(walk, schema, tree, { unescape = opts and opts.unescape }, "")
+  local ok, res = pcall(top, schema, tree, { unescape = opts and opts.unescape })
   if ok then return res end
   if type(res) == "table" and res.msg then
     local where = res.path == "" and "top level" or res.path:gsub("^%.", "")

@@ -177,6 +177,13 @@ t.test("an answer of the wrong shape is an error, not data", function()
   t.fails("unexpected answer %(ue%[1%]%.note: expected an object%)",
     normalise.apply(functions.formsemestre_bulletinetud.schema, { ue = { { note = "12" } } }))
   t.fails("expected text", normalise.apply(functions.list_depts.schema, { {} }))
+  -- well-formed JSON of the wrong shape, empty or null: not an empty answer
+  t.fails("top level: expected an array", normalise.apply(functions.formation_list.schema, json.decode("{}")))
+  t.fails("top level: expected an array", normalise.apply(functions.formation_list.schema, json.decode("null")))
+  t.fails("top level: expected an object", normalise.apply(functions.etud_info.schema, json.decode("[]")))
+  t.fails("top level: expected an object", normalise.apply(functions.etud_info.schema, json.decode("null")))
+  t.fails("etapes: expected an array", normalise.apply(functions.formsemestre_list.schema,
+                                                       json.decode('[{"etapes": {}}]')))
 end)
 
 t.test("XML with a bare & (ScoDoc 7 generic exports) is read, not refused", function()
