@@ -146,11 +146,24 @@ end
 
 local WRITE_RESULTS = { "Ajout de (%d+) absence", "Annulation sur (%d+) demi" }
 
+-- The first paragraph of a page. ScoDoc does not always close it: it then
+-- ends at the next <p> or </body>. (Plain finds: "<p>(.-)</p>" retried from
+-- every unclosed <p> to the end of the page, quadratic.)
+local function first_paragraph(body)
+  local from = body:find("<p>", 1, true)
+  if not from then return body end
+  from = from + 3
+  local to = #body + 1
+  for _, stop in ipairs { "</p>", "<p>", "</body>" } do
+    local at = body:find(stop, from, true)
+    if at and at < to then to = at end
+  end
+  return body:sub(from, to - 1)
+end
+
 -- The answer of a write: ScoDoc's HTML message and the number of half-days.
 local function write_result(body)
-  -- the message is the first paragraph (ScoDoc does not always close it)
-  local p = body:match("<p>(.-)</p>") or body:match("<p>(.-)</body>") or body
-  local text = page_text(p)
+  local text = page_text(first_paragraph(body))
   local count
   for _, pat in ipairs(WRITE_RESULTS) do
     count = count or text:match(pat)

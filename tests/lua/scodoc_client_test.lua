@@ -366,6 +366,19 @@ t.test("a write answered by a ScoDoc error page with status 200 is an error, not
   t.eq(api.doSignaleAbsence(s, "INFO", { etudid = "EID3101", datedebut = "2021-03-08" }).count, 2)
 end)
 
+t.test("a write's message is its first paragraph, also when ScoDoc leaves paragraphs open", function()
+  local s = new(SECRETARY)
+  -- 20000 unclosed <p>: "<p>(.-)</p>" tried each of them to the end (quadratic: a minute of CPU)
+  next_answer(200, "text/html", "<html><body><h2>Signalement d'absences</h2>"
+    .. "<p>Ajout de 2 absences <b>NON justifiées</b> du 08/03/2021 au 08/03/2021\n"
+    .. ("<p>Autre absence\n"):rep(20000) .. "</body></html>")
+  t.eq(api.doSignaleAbsence(s, "INFO", { etudid = "EID3101", datedebut = "2021-03-08" }),
+    { count = 2, message = "Ajout de 2 absences NON justifiées du 08/03/2021 au 08/03/2021" })
+  next_answer(200, "text/html", "<html><body><p>Annulation sur 1 demi-journées</body></html>")
+  t.eq(api.doAnnuleAbsence(s, "INFO", { etudid = "EID3101", datedebut = "2021-03-08" }),
+    { count = 1, message = "Annulation sur 1 demi-journées" })
+end)
+
 t.test("timeouts and unreachable servers", function()
   local slow = t.server(FAKE .. " --latency 1500")
   local c = client.new { base_url = slow.url, username = READER.username, password = READER.password, timeout = 0.5 }
