@@ -212,6 +212,24 @@ t.test("an __ac cookie that stops working: one new login, then the data", functi
   t.eq({ reqs[2].auth, reqs[3].auth }, { "cookie", "basic" })
 end)
 
+t.test("an __ac cookie answered by a redirect to the login form: one new login, then the answer", function()
+  local c = new(SECRETARY)
+  t.ok(api.list_depts(c)) -- gets the cookie
+  local function redirect_to_login()
+    reset()
+    next_answer(302, "text/html", "", { Location = fake.url .. "/ScoDoc/acl_users/docLogin?came_from=x" })
+    next_answer(200, "text/html", '<html><body><form><input type="PASSWORD" name="__ac_password"></form></body></html>')
+  end
+  redirect_to_login()
+  t.eq(#api.formation_list(c, "INFO", {}), 1)
+  t.eq(#received(), 1) -- (the fake does not log the answers queued by /__fake__/next)
+  t.eq(received()[1].auth, "basic")
+  redirect_to_login() -- a write: curl follows the 302 with a GET, the POST is sent again after the login
+  t.eq({ select(2, c:call("doSignaleAbsence", "INFO", { { "etudid", "EID3101" }, { "datedebut", "31/02/2021" },
+    { "datefin", "31/02/2021" }, { "demijournee", "2" } })) }, { "scodoc: date invalide: 31/02/2021", "bad_request" })
+  t.eq({ received()[1].method, received()[1].auth }, { "POST", "basic" })
+end)
+
 t.test("login checks the credentials in every auth mode", function()
   for _, mode in ipairs { "cookie", "params", "basic" } do
     t.eq(new({ auth = mode }):login(), { "INFO" }, mode)

@@ -29,8 +29,8 @@ a 500 page saying so (and a line on stderr), never a guess.
 Test-only URLs: POST /__fake__/reset (back to the initial data),
 GET /__fake__/requests (JSON log of the requests received, passwords
 masked), GET /__fake__/state (applied scenario writes), POST /__fake__/next
-with {"status", "content_type", "body"}: the next request gets that answer
-instead (unreadable answers for the client's tests).
+with {"status", "content_type", "body" [, "headers"]}: the next request gets
+that answer instead (unreadable answers, redirects, for the client's tests).
 """
 import argparse
 import base64
@@ -325,7 +325,7 @@ def make_handler(corpus, state, latency):
                 canned = state.canned.pop(0) if state.canned else None
             if canned:
                 return self.send(canned.get("status", 200), canned.get("content_type", "text/html"),
-                                 canned.get("body", ""))
+                                 canned.get("body", ""), canned.get("headers"))
             params = collections.defaultdict(list)
             for k, v in pairs:
                 params[k.split(":", 1)[0]].append(v)
