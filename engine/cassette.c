@@ -14,15 +14,17 @@
  *       "status": 200,                         0 when the transfer failed, then
  *       "error": "timeout: ... (https://host/login)", "kind": "timeout",
  *       "headers": [["content-type", "text/html"], ...],   final response, in order
- *       "set_cookies": [["https://host/login", "sid=1; Path=/"], ...],  every hop
+ *       "set_cookies": [["https://host/login", "sid=***; Path=/"], ...],  every hop
  *       "final_url": "https://host/home",      (redacted)
  *       "elapsed": 0.012345                    seconds
  *     }
  *
  * Secrets stay off the disk: request headers (Cookie, Authorization) are not
- * stored, a request body only as a SHA-1, and URLs and bodies first go through
- * sis_redact (password=..., __ac_password=..., log.secret() strings -> ***),
- * which also makes a replay match whatever password the script uses.
+ * stored, a request body only as a SHA-1, cookie values the server set as
+ * *** (a replayed session's jar holds "sid=***"), and URLs and bodies first go
+ * through sis_redact (password=..., __ac_password=..., log.secret() strings ->
+ * ***), which also makes a replay match whatever password the script uses.
+ * Response bodies are stored as received: they are what parsers need.
  *
  * Replay matches method + redacted URL + body SHA-1. Identical requests get
  * their recorded outcomes in recorded order; once those are used up the last
@@ -51,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -315,7 +318,28 @@ static void put_redacted(FILE *f, const char *s) {
     free(clean);
 }
 
-/* Pairs as [[a, b], ...]; the first of each pair redacted when it is a URL. */
+/* A Set-Cookie value with the cookie's value masked ("sid=***; Path=/"):
+ * session ids are secrets, and ScoDoc's __ac is base64 of user:password. */
+static void put_cookie(FILE *f, const char *c) {
+    size_t name = strcspn(c, "=;");
+    if (c[name] != '=') {
+        put_string(f, c);
+        return;
+    }
+    const char *attrs = c + name + 1 + strcspn(c + name + 1, ";");
+    char *masked = malloc(name + 5 + strlen(attrs));
+    if (!masked) {
+        put_string(f, "***");
+        return;
+    }
+    sprintf(masked, "%.*s=***%s", (int)name, c, attrs);
+    put_string(f, masked);
+    free(masked);
+}
+
+/* Pairs as [[a, b], ...]; the first of each pair redacted when it is a URL
+ * (then the second is a Set-Cookie), the value of a set-cookie header
+ * masked. */
 static void put_pairs(FILE *f, const char *name, const sis_strv *v, int first_is_url) {
     fprintf(f, "  \"%s\": [", name);
     for (size_t i = 0; i + 1 < v->n; i += 2) {
@@ -323,7 +347,8 @@ static void put_pairs(FILE *f, const char *name, const sis_strv *v, int first_is
         if (first_is_url) put_redacted(f, v->items[i]);
         else put_string(f, v->items[i]);
         fputs(", ", f);
-        put_string(f, v->items[i + 1]);
+        if (first_is_url || !strcasecmp(v->items[i], "set-cookie")) put_cookie(f, v->items[i + 1]);
+        else put_string(f, v->items[i + 1]);
         putc(']', f);
     }
     fputs(v->n ? "\n  ],\n" : "],\n", f);

@@ -33,6 +33,26 @@ t.test("sis scodoc: lists from repeated names, dates in ISO, other auth modes", 
   t.eq(json.decode(bul).note.value, 10.25)
 end)
 
+t.test("a recorded ScoDoc run keeps the password off the disk in every auth mode", function()
+  local codec = require "sis.codec"
+  local ac = codec.base64_encode("lecteur_api:Lecture-Info-2021") -- ScoDoc's __ac cookie
+  for _, auth in ipairs { "cookie", "params", "basic" } do
+    local dir = t.tmpdir()
+    local code, out = t.exec(ENV .. t.sis .. " --record " .. dir .. "/c scodoc --auth " .. auth ..
+      " formsemestre_list dept=INFO")
+    t.eq(code, 0, auth)
+    t.ok(#json.decode(out) > 0, auth)
+    local p = io.popen("cat " .. dir .. "/c/*")
+    local text = p:read("a")
+    p:close()
+    os.execute("rm -rf " .. dir)
+    t.ok(text:find("formsemestre", 1, true), "the cassette holds the answers")
+    for _, secret in ipairs { "Lecture-Info-2021", "Lecture%2DInfo", ac, (ac:gsub("=", "%%3D")) } do
+      t.ok(not text:find(secret, 1, true), auth .. ": " .. secret .. " is on disk")
+    end
+  end
+end)
+
 t.test("sis scodoc errors: ScoDoc's, arguments, password on the command line", function()
   t.eq({ scodoc("etud_info dept=INFO etudid=EID9999") }, { 1, "", "sis scodoc: scodoc: code etudiant inconnu\n" })
   t.eq({ scodoc("formsemestre_list dept=INFO", ENV:gsub("Lecture%-Info%-2021", "wrong")) },
