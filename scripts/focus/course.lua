@@ -65,9 +65,11 @@ local function read_assignment(tr, category_col)
     a.status = img:attr("src") == "assets/check.png" and "pass" or "fail"
   else
     local points = td[2]:text()
-    local earned, possible = points:match("^%s*(.-)%s*/%s*(.-)%s*$")
-    earned = earned or common.strip(points)
-    a.max_grade = common.number(possible)
+    -- split at the first "/" with a plain find: a pattern such as
+    -- "^%s*(.-)%s*/%s*(.-)%s*$" backtracks cubically over blanks
+    local slash = points:find("/", 1, true)
+    local earned = common.strip(slash and points:sub(1, slash - 1) or points)
+    a.max_grade = slash and common.number(points:sub(slash + 1)) or nil
     if earned == "*" then
       a.status = "excluded"
     elseif earned == "NG" then

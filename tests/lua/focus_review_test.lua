@@ -1,0 +1,53 @@
+-- Defects found by the review of the Focus support (scripts/focus/*): each
+-- test shows one, on a saved page of tests/fixtures/focus with a small edit
+-- (or the fake Focus server), and would fail on the code before its fix.
+local t = require "testlib"
+local json = require "sis.json"
+local pages = require "focus.pages"
+
+local function page(name) return t.fixture("focus/pages/" .. name) end
+
+-- s with the first occurrence of the plain text `from` replaced by `to`
+-- (which must be there: the fixture changed otherwise).
+local function edit(s, from, to)
+  local i, j = s:find(from, 1, true)
+  assert(i, "fixture text not found: " .. from)
+  return s:sub(1, i - 1) .. to .. s:sub(j + 1)
+end
+
+-- Runs `code` (a Lua chunk printing its result) in a separate `sis run` with a
+-- 60 s limit: hostile inputs that made a pattern super-linear do not finish
+-- there, linear code takes milliseconds. → stdout (the test fails otherwise).
+local function bounded(code)
+  local dir = t.tmpdir()
+  local f = assert(io.open(dir .. "/probe.lua", "wb"))
+  f:write("local ROOT = ", string.format("%q", t.root), "\n", code)
+  f:close()
+  local status, out, err = t.exec(string.format("timeout 60 %s run %s/probe.lua", t.sis, dir))
+  os.execute("rm -rf " .. dir)
+  t.eq(status, 0, "probe did not finish (killed after 60 s?) " .. err)
+  return out
+end
+
+local COURSE = "StudentGBGrades__course_period_id=24101__mp326.html"
+
+---------------------------------------------------------------------------
+-- Hostile pages: Lua patterns that backtrack
+
+t.test("course: a points cell of blanks without '/' fails at once (the split pattern was cubic)", function()
+  -- "^%s*(.-)%s*/%s*(.-)%s*$" on 2000 blanks + "x" took 27 s, 64 KB hours
+  local out = bounded([[
+    local pages = require "focus.pages"
+    local f = assert(io.open(ROOT .. "/tests/fixtures/focus/pages/]] .. COURSE .. [["))
+    local html = f:read("a"); f:close()
+    local cell = '<td class="LO_field">9 / 10</td>'
+    local i, j = html:find(cell, 1, true)
+    local function with(points) return html:sub(1, i - 1) .. '<td class="LO_field">' .. points .. '</td>' .. html:sub(j + 1) end
+    local blanks = string.rep(" ", 1 << 16)
+    local data, err = pages.parse("course", with(blanks .. "x" .. blanks .. "y"))
+    print(data == nil, err:match("^focus/course: assignment 'Status Check 8': points ' +x +y' are not a number$") ~= nil)
+    data = assert(pages.parse("course", with(blanks .. "9" .. blanks .. "/" .. blanks .. "10" .. blanks)))
+    print(data.assignments[4].student_grade, data.assignments[4].max_grade, data.assignments[4].status)
+  ]])
+  t.eq(out, "true\ttrue\n9.0\t10\tgraded\n")
+end)
