@@ -218,7 +218,8 @@ end
 -- "Last, First Middle (Teacher)" → "First Middle Last"; a name without a comma
 -- is kept (collapsed).
 function M.person_name(s)
-  if s:find("(Teacher)", 1, true) then s = s:gsub("%s*%(Teacher%)%s*$", "") end
+  local trimmed = M.strip(s) -- (a "%s*...%s*$" gsub is quadratic over blanks)
+  if trimmed:sub(-9) == "(Teacher)" then s = trimmed:sub(1, -10) end
   local last, first = s:match("^(.-),(.*)$")
   if not last then return M.collapse(s) end
   return M.collapse(first .. " " .. last)

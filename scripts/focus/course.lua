@@ -5,8 +5,10 @@ local json = require "sis.json"
 
 -- "91% A-" (NBSP or space) → 91, "A-"; a letter is optional.
 local function percent_letter(text)
-  local percent, letter = common.nbsp_to_space(text):match("^%s*([%d.]+)%%%s*(.-)%s*$")
+  -- stripped first: "(.-)%s*$" would backtrack quadratically over blanks
+  local percent, letter = common.strip(common.nbsp_to_space(text)):match("^([%d.]+)%%(.*)$")
   if not percent then return nil end
+  letter = common.strip(letter)
   return common.number(percent), letter ~= "" and letter or nil
 end
 

@@ -29,8 +29,9 @@ local function read_courses(doc)
       order[#order + 1] = course
     end
     local text = common.nbsp_to_space(a:text())
-    local percent, letter = text:match("^%s*([%d.]+)%%%s*(.-)%s*$")
+    local percent, letter = common.strip(text):match("^([%d.]+)%%(.*)$")
     if percent then
+      letter = common.strip(letter)
       -- "91% A-"; other grade texts (NG, P) leave the course without a grade
       course.percent_grade = common.number(percent)
       if letter ~= "" then course.letter_grade = letter end

@@ -71,3 +71,35 @@ t.test("strip and number are linear: blank cells, NBSP runs (their patterns were
   ]])
   t.eq(out, "true\ttrue\ttrue\nnil\t85\t-92.5\nnil\n")
 end)
+
+t.test("grade, bus, 'Last Modified' and '(Teacher)' trims are linear (their '(.-)%s*$' patterns were quadratic)", function()
+  local out = bounded([[
+    local common = require "focus.common"
+    local pages = require "focus.pages"
+    local function page(name)
+      local f = assert(io.open(ROOT .. "/tests/fixtures/focus/pages/" .. name, "rb"))
+      local s = f:read("a"); f:close(); return s
+    end
+    local function edit(s, from, to)
+      local i, j = s:find(from, 1, true)
+      return s:sub(1, i - 1) .. to .. s:sub(j + 1)
+    end
+    local B = string.rep(" ", 1 << 20)
+    local course = assert(pages.parse("course", edit(page("]] .. COURSE .. [["),
+      "91%&nbsp;A-</b>", "91%&nbsp;A" .. B .. "x" .. B .. "</b>")))
+    print(course.percent_grade, #course.letter_grade)
+    local portal = assert(pages.parse("portal", edit(page("Portal__mp326.html"),
+      "91%&nbsp;A-</a>", "91%&nbsp;A" .. B .. "x" .. B .. "</a>")))
+    print(portal.courses["24101"].percent_grade, #portal.courses["24101"].letter_grade)
+    local absences = assert(pages.parse("absences", edit(page("StudentSummary.html"),
+      "Last Modified: 2017-02-14 08:11:40", "Last Modified: 2017-02-14" .. B .. "x" .. B)))
+    print(absences.absences["2017-02-14"].periods["1"].last_updated)
+    local demographic = assert(pages.parse("demographic", edit(page("Student__General_Info.html"),
+      ">14/22<", ">14" .. B .. "22" .. B .. "x<")))
+    print(#demographic.arrival_bus, demographic.arrival_bus == demographic.dismissal_bus)
+    print(common.person_name("Calloway, Harriet (Teacher)" .. B .. "x" .. B) == "Harriet (Teacher)" .. " x Calloway",
+          common.person_name("Calloway, Harriet (Teacher) "))
+  ]])
+  t.eq(out, "91\t" .. ((1 << 20) + 2) .. "\n91\t" .. ((1 << 20) + 2) ..
+    "\nnil\n" .. (2 * (1 << 20) + 5) .. "\ttrue\ntrue\tHarriet Calloway\n")
+end)
