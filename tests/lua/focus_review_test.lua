@@ -103,3 +103,26 @@ t.test("grade, bus, 'Last Modified' and '(Teacher)' trims are linear (their '(.-
   t.eq(out, "91\t" .. ((1 << 20) + 2) .. "\n91\t" .. ((1 << 20) + 2) ..
     "\nnil\n" .. (2 * (1 << 20) + 5) .. "\ttrue\ntrue\tHarriet Calloway\n")
 end)
+
+---------------------------------------------------------------------------
+-- Valid page variants read wrong
+
+local function keys(t)
+  local out = {}
+  for k in pairs(t or {}) do out[#out + 1] = k end
+  table.sort(out)
+  return out
+end
+
+t.test("portal: course links with another parameter or the '&course_period_id=' form keep their ids", function()
+  local html = page("Portal__mp326.html")
+  local want = assert(pages.parse("portal", html))
+  t.eq(keys(want.courses), { "24101", "24107", "24113", "24119", "24125", "24131", "24137" })
+  -- an extra parameter after the id made the id "24101&side_mp=326"
+  local extra = assert(pages.parse("portal", (html:gsub('(course_period_id=%d+)"', '%1&amp;side_mp=326"'))))
+  t.eq(extra.courses, want.courses)
+  -- the "&" form (Focus writes both) gave no course at all, silently
+  local amp = assert(pages.parse("portal",
+    (html:gsub("StudentGBGrades%.php%?course_period_id=", "StudentGBGrades.php&amp;course_period_id="))))
+  t.eq(amp.courses, want.courses)
+end)
