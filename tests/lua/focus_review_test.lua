@@ -126,3 +126,23 @@ t.test("portal: course links with another parameter or the '&course_period_id=' 
     (html:gsub("StudentGBGrades%.php%?course_period_id=", "StudentGBGrades.php&amp;course_period_id="))))
   t.eq(amp.courses, want.courses)
 end)
+
+---------------------------------------------------------------------------
+-- Service
+
+t.test("a refused login does not leave its password registered for redaction", function()
+  -- every refused POST /api/v3/session added a registration that nothing
+  -- removed: the redaction list (scanned for every log line) grew without bound
+  local log = require "sis.log"
+  local focus = require "focus.service"
+  local server = require("focus_fake").start()
+  local pw = "review-" .. require("sis.codec").random_hex(8)
+  local state, status = focus.login { base_url = server.base, username = "nobody", password = pw, timeout = 10 }
+  t.eq({ state, status }, { nil, 401 })
+  t.eq(log.redact("tried " .. pw), "tried " .. pw)
+  -- a login that succeeds keeps it registered until logout
+  local fake = require "focus_fake"
+  state = assert(focus.login { base_url = server.base, username = fake.user, password = fake.password, timeout = 10 })
+  t.eq(log.redact("x " .. fake.password), "x ***")
+  focus.logout(state)
+end)
