@@ -146,3 +146,13 @@ t.test("a refused login does not leave its password registered for redaction", f
   t.eq(log.redact("x " .. fake.password), "x ***")
   focus.logout(state)
 end)
+
+t.test("final grades: a teacher that is a JSON number is written as text, not a Lua error", function()
+  local answer = edit(page("APIEndpoint__finalGrades__requestGrades__-1.json"),
+    '"teacher":"Fisk, Madeleine"', '"teacher":1042')
+  local ok, data = pcall(pages.parse_api, "final_grades", answer)
+  t.ok(ok, "raised: " .. tostring(data))
+  local teachers = {}
+  for _, g in pairs(data.grades) do teachers[g.teacher] = true end
+  t.ok(teachers["1042"], "the numeric teacher is kept as text")
+end)
