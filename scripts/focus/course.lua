@@ -82,7 +82,7 @@ local function read_assignment(tr, category_col)
       local grade = common.number(earned)
         or common.fail("assignment '%s': points '%s' are not a number", a.name, points)
       a.student_grade = grade + 0.0
-      if td[3]:text() == "Extra Credit" then
+      if common.strip(td[3]:text()) == "Extra Credit" then
         a.status = "extra"
       else
         a.status = "graded"
@@ -99,7 +99,7 @@ local function read_assignment(tr, category_col)
 end
 
 return function(doc)
-  local title = doc:title() or common.fail("no <title>")
+  local title = common.collapse(doc:title() or common.fail("no <title>"))
   local t = common.course_title(title, true)
   if not t or not t.name then
     common.fail("title '%s' is not a course-period title 'Name - Period N - Days - Room - Teacher'", title)

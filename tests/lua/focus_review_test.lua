@@ -156,3 +156,12 @@ t.test("final grades: a teacher that is a JSON number is written as text, not a 
   for _, g in pairs(data.grades) do teachers[g.teacher] = true end
   t.ok(teachers["1042"], "the numeric teacher is kept as text")
 end)
+
+t.test("course: blanks around the title and the 'Extra Credit' grade are not data", function()
+  local html = page(COURSE)
+  local spaced = edit(edit(html, "<title>Learning Studio - Period 1", "<title>\n\tLearning Studio - Period 1"),
+    '<td class="LO_field">90% A-</td>', '<td class="LO_field">\n  Extra Credit\n</td>')
+  local data = assert(pages.parse("course", spaced))
+  t.eq({ data.name, data.period, data.teacher }, { "Learning Studio", 1, "Harriet Anne Calloway" })
+  t.eq(data.assignments[4].status, "extra") -- was "graded", without a grade
+end)
