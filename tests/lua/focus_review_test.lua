@@ -15,13 +15,30 @@ local function edit(s, from, to)
   return s:sub(1, i - 1) .. to .. s:sub(j + 1)
 end
 
--- Runs `code` (a Lua chunk printing its result) in a separate `sis run` with a
--- 60 s limit: hostile inputs that made a pattern super-linear do not finish
--- there, linear code takes milliseconds. → stdout (the test fails otherwise).
+local COURSE = "StudentGBGrades__course_period_id=24101__mp326.html"
+
+-- What a probe chunk starts with: the same helpers, in the child.
+local PRELUDE = [[
+  local pages, common = require "focus.pages", require "focus.common"
+  local COURSE = "]] .. COURSE .. [["
+  local function page(name)
+    local f = assert(io.open(]] .. string.format("%q", t.root) .. [[ .. "/tests/fixtures/focus/pages/" .. name, "rb"))
+    local s = f:read("a"); f:close(); return s
+  end
+  local function edit(s, from, to)
+    local i, j = s:find(from, 1, true)
+    return s:sub(1, i - 1) .. to .. s:sub(j + 1)
+  end
+]]
+
+-- Runs `code` (a Lua chunk printing its result, after PRELUDE) in a separate
+-- `sis run` with a 60 s limit: hostile inputs that made a pattern super-linear
+-- do not finish there, linear code takes milliseconds. → stdout (the test
+-- fails otherwise).
 local function bounded(code)
   local dir = t.tmpdir()
   local f = assert(io.open(dir .. "/probe.lua", "wb"))
-  f:write("local ROOT = ", string.format("%q", t.root), "\n", code)
+  f:write(PRELUDE, code)
   f:close()
   local status, out, err = t.exec(string.format("timeout 60 %s run %s/probe.lua", t.sis, dir))
   os.execute("rm -rf " .. dir)
@@ -29,20 +46,15 @@ local function bounded(code)
   return out
 end
 
-local COURSE = "StudentGBGrades__course_period_id=24101__mp326.html"
-
 ---------------------------------------------------------------------------
 -- Hostile pages: Lua patterns that backtrack
 
 t.test("course: a points cell of blanks without '/' fails at once (the split pattern was cubic)", function()
   -- "^%s*(.-)%s*/%s*(.-)%s*$" on 2000 blanks + "x" took 27 s, 64 KB hours
   local out = bounded([[
-    local pages = require "focus.pages"
-    local f = assert(io.open(ROOT .. "/tests/fixtures/focus/pages/]] .. COURSE .. [["))
-    local html = f:read("a"); f:close()
-    local cell = '<td class="LO_field">9 / 10</td>'
-    local i, j = html:find(cell, 1, true)
-    local function with(points) return html:sub(1, i - 1) .. '<td class="LO_field">' .. points .. '</td>' .. html:sub(j + 1) end
+    local function with(points)
+      return edit(page(COURSE), '<td class="LO_field">9 / 10</td>', '<td class="LO_field">' .. points .. '</td>')
+    end
     local blanks = string.rep(" ", 1 << 16)
     local data, err = pages.parse("course", with(blanks .. "x" .. blanks .. "y"))
     print(data == nil, err:match("^focus/course: assignment 'Status Check 8': points ' +x +y' are not a number$") ~= nil)
@@ -56,17 +68,11 @@ t.test("strip and number are linear: blank cells, NBSP runs (their patterns were
   -- strip's "^%s*(.*%S)" on 20 KB of blanks took 4 s; number's
   -- "^%s*([+-]?%d*%.?%d*)%s*$" on blanks + "x" 3 s; 1 MB, hours
   local out = bounded([[
-    local common = require "focus.common"
-    local pages = require "focus.pages"
     local blanks, nbsp = string.rep(" \t\n", 1 << 18), string.rep("\194\160", 1 << 18)
     print(common.strip(blanks) == "", common.strip(nbsp) == "", common.strip(blanks .. nbsp .. " x y" .. nbsp .. blanks) == "x y")
     print(common.number(blanks .. "x"), common.number(blanks .. "85" .. nbsp), common.number(nbsp .. "-92.5 "))
     -- a comment cell of blanks is no comment
-    local f = assert(io.open(ROOT .. "/tests/fixtures/focus/pages/]] .. COURSE .. [["))
-    local html = f:read("a"); f:close()
-    local cell = '<td class="LO_field">Grading in progress</td>'
-    local i, j = html:find(cell, 1, true)
-    html = html:sub(1, i - 1) .. '<td class="LO_field">' .. blanks .. '</td>' .. html:sub(j + 1)
+    local html = edit(page(COURSE), '<td class="LO_field">Grading in progress</td>', '<td class="LO_field">' .. blanks .. '</td>')
     print(assert(pages.parse("course", html)).assignments[5].comment)
   ]])
   t.eq(out, "true\ttrue\ttrue\nnil\t85\t-92.5\nnil\n")
@@ -74,18 +80,8 @@ end)
 
 t.test("grade, bus, 'Last Modified' and '(Teacher)' trims are linear (their '(.-)%s*$' patterns were quadratic)", function()
   local out = bounded([[
-    local common = require "focus.common"
-    local pages = require "focus.pages"
-    local function page(name)
-      local f = assert(io.open(ROOT .. "/tests/fixtures/focus/pages/" .. name, "rb"))
-      local s = f:read("a"); f:close(); return s
-    end
-    local function edit(s, from, to)
-      local i, j = s:find(from, 1, true)
-      return s:sub(1, i - 1) .. to .. s:sub(j + 1)
-    end
     local B = string.rep(" ", 1 << 20)
-    local course = assert(pages.parse("course", edit(page("]] .. COURSE .. [["),
+    local course = assert(pages.parse("course", edit(page(COURSE),
       "91%&nbsp;A-</b>", "91%&nbsp;A" .. B .. "x" .. B .. "</b>")))
     print(course.percent_grade, #course.letter_grade)
     local portal = assert(pages.parse("portal", edit(page("Portal__mp326.html"),
