@@ -86,7 +86,7 @@ local function read_days(doc)
   local memo = { title = memoize(function(s) return common.course_title(s, true) end),
                  person = memoize(common.person_name),
                  time = memoize(function(s) -- "Last Modified: 2017-02-22 08:19:21"
-                   return common.iso_datetime(s:match("^%s*Last Modified:%s*(.-)%s*$") or s)
+                   return common.iso_datetime(common.strip(s):match("^Last Modified:(.*)$") or s)
                  end) }
   local days = {}
   for _, tr in ipairs(common.list_rows(doc)) do

@@ -37,18 +37,30 @@ local NBSP = "\194\160"
 local function is_space_byte(b) return b == 32 or (b >= 9 and b <= 13) or b == 0xC2 or b == 0xA0 end
 
 -- Trims ASCII whitespace and NBSP at both ends (Python's str.strip() does).
+-- Linear: the front is skipped with find, the end byte by byte (a pattern
+-- such as "^%s*(.*%S)" backtracks quadratically over a cell of blanks).
 function M.strip(s)
   if s == "" or not (is_space_byte(s:byte(1)) or is_space_byte(s:byte(-1))) then return s end
+  local i = 1
   while true do
-    s = s:match("^%s*(.*%S)") or ""
-    if s:sub(1, 2) == NBSP then
-      s = s:sub(3)
-    elseif s:sub(-2) == NBSP then
-      s = s:sub(1, -3)
+    i = s:find("%S", i)
+    if not i then return "" end
+    if s:byte(i) ~= 0xC2 or s:byte(i + 1) ~= 0xA0 then break end
+    i = i + 2
+  end
+  -- a non-blank byte at i: the loop below stops before it
+  local j = #s
+  while true do
+    local b = s:byte(j)
+    if b == 32 or (b >= 9 and b <= 13) then
+      j = j - 1
+    elseif b == 0xA0 and s:byte(j - 1) == 0xC2 then
+      j = j - 2
     else
-      return s
+      break
     end
   end
+  return s:sub(i, j)
 end
 
 function M.is_blank(s) return M.strip(s) == "" end
@@ -79,7 +91,7 @@ end
 -- "85" → 85 (integer), "33.3" → 33.3 (float), anything else → nil.
 function M.number(s)
   if type(s) ~= "string" then return type(s) == "number" and s or nil end
-  local digits = s:match("^%s*([+-]?%d*%.?%d*)%s*$") or M.strip(s):match("^([+-]?%d*%.?%d*)$")
+  local digits = M.strip(s):match("^[+-]?%d*%.?%d*$")
   return digits and tonumber(digits) -- tonumber keeps "85" an integer, "85.0" a float
 end
 
@@ -206,7 +218,8 @@ end
 -- "Last, First Middle (Teacher)" → "First Middle Last"; a name without a comma
 -- is kept (collapsed).
 function M.person_name(s)
-  if s:find("(Teacher)", 1, true) then s = s:gsub("%s*%(Teacher%)%s*$", "") end
+  local trimmed = M.strip(s) -- (a "%s*...%s*$" gsub is quadratic over blanks)
+  if trimmed:sub(-9) == "(Teacher)" then s = trimmed:sub(1, -10) end
   local last, first = s:match("^(.-),(.*)$")
   if not last then return M.collapse(s) end
   return M.collapse(first .. " " .. last)

@@ -5,8 +5,10 @@ local json = require "sis.json"
 
 -- "91% A-" (NBSP or space) → 91, "A-"; a letter is optional.
 local function percent_letter(text)
-  local percent, letter = common.nbsp_to_space(text):match("^%s*([%d.]+)%%%s*(.-)%s*$")
+  -- stripped first: "(.-)%s*$" would backtrack quadratically over blanks
+  local percent, letter = common.strip(common.nbsp_to_space(text)):match("^([%d.]+)%%(.*)$")
   if not percent then return nil end
+  letter = common.strip(letter)
   return common.number(percent), letter ~= "" and letter or nil
 end
 
@@ -65,9 +67,11 @@ local function read_assignment(tr, category_col)
     a.status = img:attr("src") == "assets/check.png" and "pass" or "fail"
   else
     local points = td[2]:text()
-    local earned, possible = points:match("^%s*(.-)%s*/%s*(.-)%s*$")
-    earned = earned or common.strip(points)
-    a.max_grade = common.number(possible)
+    -- split at the first "/" with a plain find: a pattern such as
+    -- "^%s*(.-)%s*/%s*(.-)%s*$" backtracks cubically over blanks
+    local slash = points:find("/", 1, true)
+    local earned = common.strip(slash and points:sub(1, slash - 1) or points)
+    a.max_grade = slash and common.number(points:sub(slash + 1)) or nil
     if earned == "*" then
       a.status = "excluded"
     elseif earned == "NG" then
@@ -78,7 +82,7 @@ local function read_assignment(tr, category_col)
       local grade = common.number(earned)
         or common.fail("assignment '%s': points '%s' are not a number", a.name, points)
       a.student_grade = grade + 0.0
-      if td[3]:text() == "Extra Credit" then
+      if common.strip(td[3]:text()) == "Extra Credit" then
         a.status = "extra"
       else
         a.status = "graded"
@@ -95,7 +99,7 @@ local function read_assignment(tr, category_col)
 end
 
 return function(doc)
-  local title = doc:title() or common.fail("no <title>")
+  local title = common.collapse(doc:title() or common.fail("no <title>"))
   local t = common.course_title(title, true)
   if not t or not t.name then
     common.fail("title '%s' is not a course-period title 'Name - Period N - Days - Room - Teacher'", title)

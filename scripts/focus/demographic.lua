@@ -39,7 +39,8 @@ local function read_fields(doc, out)
   local bus = out.bus
   out.bus = nil
   if bus and bus ~= "0" then
-    local arrival, dismissal = bus:match("^%s*(%S+)%s*[/ ]%s*(%S+)%s*$")
+    -- (no "%s*" on both sides of an optional separator: that backtracks quadratically)
+    local arrival, dismissal = common.strip(bus):match("^([^%s/]+)[%s/]+([^%s/]+)$")
     arrival = arrival or common.strip(bus)
     out.arrival_bus = common.number_or_text(arrival)
     out.dismissal_bus = common.number_or_text(dismissal or arrival)

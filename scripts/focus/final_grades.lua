@@ -67,7 +67,7 @@ local function read_grade(result, g)
     syear = common.number_or_text(text(g.syear)),
     name = text(g.course_title),
     affects_gpa = yes(g.affects_gpa),
-    teacher = text(g.teacher) and common.person_name(g.teacher),
+    teacher = text(g.teacher) and common.person_name(text(g.teacher)),
     course_id = text(g.course_period_id),
     course_num = text(g.course_num),
     grade_level = text(g.gradelevel_title) and common.number_or_text(text(g.gradelevel_title)),

@@ -4,7 +4,9 @@
 local common = require "focus.common"
 local json = require "sis.json"
 
-local COURSE_LINK = "Modules.php?modname=Grades/StudentGBGrades.php?course_period_id="
+-- Course links: "Modules.php?modname=Grades/StudentGBGrades.php?course_period_id=N",
+-- also written "...StudentGBGrades.php&course_period_id=N" or with more parameters.
+local COURSE_LINK = 'a[href*="StudentGBGrades.php"][href*="course_period_id="]'
 
 -- The block table of "Featured Programs": the row of the cell whose whole text
 -- is that title, then the row's parent.
@@ -19,27 +21,29 @@ end
 -- its name (what the alert list headers show).
 local function read_courses(doc)
   local courses, order, headers = {}, {}, {}
-  local links = featured_block(doc):select('a[href^="' .. COURSE_LINK .. '"]')
-  for _, a in ipairs(links) do
-    local id = a:attr("href"):sub(#COURSE_LINK + 1)
-    local course = courses[id]
-    if not course then
-      course = { id = id }
-      courses[id] = course
-      order[#order + 1] = course
-    end
-    local text = common.nbsp_to_space(a:text())
-    local percent, letter = text:match("^%s*([%d.]+)%%%s*(.-)%s*$")
-    if percent then
-      -- "91% A-"; other grade texts (NG, P) leave the course without a grade
-      course.percent_grade = common.number(percent)
-      if letter ~= "" then course.letter_grade = letter end
-    else
-      local title = common.course_title(text, true)
-      if title then
-        course.name, course.period = title.name, title.period
-        course.days, course.teacher = title.days, title.teacher
-        headers[course] = common.collapse(text:sub(#title.name + 4))
+  for _, a in ipairs(featured_block(doc):select(COURSE_LINK)) do
+    local id = a:attr("href"):match("course_period_id=(%d+)")
+    if id then -- (not a link to a course otherwise)
+      local course = courses[id]
+      if not course then
+        course = { id = id }
+        courses[id] = course
+        order[#order + 1] = course
+      end
+      local text = common.nbsp_to_space(a:text())
+      local percent, letter = common.strip(text):match("^([%d.]+)%%(.*)$")
+      if percent then
+        letter = common.strip(letter)
+        -- "91% A-"; other grade texts (NG, P) leave the course without a grade
+        course.percent_grade = common.number(percent)
+        if letter ~= "" then course.letter_grade = letter end
+      else
+        local title = common.course_title(text, true)
+        if title then
+          course.name, course.period = title.name, title.period
+          course.days, course.teacher = title.days, title.teacher
+          headers[course] = common.collapse(text:sub(#title.name + 4))
+        end
       end
     end
   end

@@ -333,6 +333,9 @@ function service.login(opts)
   local done, err, kind = client.login(c)
   if not done then
     local status, body = fail(err, kind)
+    -- no state keeps it, so no logout will forget it (each refused login
+    -- would grow the redaction list for good)
+    if pass ~= "" then log.forget(pass) end
     return nil, status, body.error
   end
   return state

@@ -1,0 +1,163 @@
+-- Defects found by the review of the Focus support (scripts/focus/*): each
+-- test shows one, on a saved page of tests/fixtures/focus with a small edit
+-- (or the fake Focus server), and would fail on the code before its fix.
+local t = require "testlib"
+local json = require "sis.json"
+local pages = require "focus.pages"
+
+local function page(name) return t.fixture("focus/pages/" .. name) end
+
+-- s with the first occurrence of the plain text `from` replaced by `to`
+-- (which must be there: the fixture changed otherwise).
+local function edit(s, from, to)
+  local i, j = s:find(from, 1, true)
+  assert(i, "fixture text not found: " .. from)
+  return s:sub(1, i - 1) .. to .. s:sub(j + 1)
+end
+
+local COURSE = "StudentGBGrades__course_period_id=24101__mp326.html"
+
+-- What a probe chunk starts with: the same helpers, in the child.
+local PRELUDE = [[
+  local pages, common = require "focus.pages", require "focus.common"
+  local COURSE = "]] .. COURSE .. [["
+  local function page(name)
+    local f = assert(io.open(]] .. string.format("%q", t.root) .. [[ .. "/tests/fixtures/focus/pages/" .. name, "rb"))
+    local s = f:read("a"); f:close(); return s
+  end
+  local function edit(s, from, to)
+    local i, j = s:find(from, 1, true)
+    return s:sub(1, i - 1) .. to .. s:sub(j + 1)
+  end
+]]
+
+-- Runs `code` (a Lua chunk printing its result, after PRELUDE) in a separate
+-- `sis run` with a 60 s limit: hostile inputs that made a pattern super-linear
+-- do not finish there, linear code takes milliseconds. → stdout (the test
+-- fails otherwise).
+local function bounded(code)
+  local dir = t.tmpdir()
+  local f = assert(io.open(dir .. "/probe.lua", "wb"))
+  f:write(PRELUDE, code)
+  f:close()
+  local status, out, err = t.exec(string.format("timeout 60 %s run %s/probe.lua", t.sis, dir))
+  os.execute("rm -rf " .. dir)
+  t.eq(status, 0, "probe did not finish (killed after 60 s?) " .. err)
+  return out
+end
+
+---------------------------------------------------------------------------
+-- Hostile pages: Lua patterns that backtrack
+
+t.test("course: a points cell of blanks without '/' fails at once (the split pattern was cubic)", function()
+  -- "^%s*(.-)%s*/%s*(.-)%s*$" on 2000 blanks + "x" took 27 s, 64 KB hours
+  local out = bounded([[
+    local function with(points)
+      return edit(page(COURSE), '<td class="LO_field">9 / 10</td>', '<td class="LO_field">' .. points .. '</td>')
+    end
+    local blanks = string.rep(" ", 1 << 16)
+    local data, err = pages.parse("course", with(blanks .. "x" .. blanks .. "y"))
+    print(data == nil, err:match("^focus/course: assignment 'Status Check 8': points ' +x +y' are not a number$") ~= nil)
+    data = assert(pages.parse("course", with(blanks .. "9" .. blanks .. "/" .. blanks .. "10" .. blanks)))
+    print(data.assignments[4].student_grade, data.assignments[4].max_grade, data.assignments[4].status)
+  ]])
+  t.eq(out, "true\ttrue\n9.0\t10\tgraded\n")
+end)
+
+t.test("strip and number are linear: blank cells, NBSP runs (their patterns were quadratic)", function()
+  -- strip's "^%s*(.*%S)" on 20 KB of blanks took 4 s; number's
+  -- "^%s*([+-]?%d*%.?%d*)%s*$" on blanks + "x" 3 s; 1 MB, hours
+  local out = bounded([[
+    local blanks, nbsp = string.rep(" \t\n", 1 << 18), string.rep("\194\160", 1 << 18)
+    print(common.strip(blanks) == "", common.strip(nbsp) == "", common.strip(blanks .. nbsp .. " x y" .. nbsp .. blanks) == "x y")
+    print(common.number(blanks .. "x"), common.number(blanks .. "85" .. nbsp), common.number(nbsp .. "-92.5 "))
+    -- a comment cell of blanks is no comment
+    local html = edit(page(COURSE), '<td class="LO_field">Grading in progress</td>', '<td class="LO_field">' .. blanks .. '</td>')
+    print(assert(pages.parse("course", html)).assignments[5].comment)
+  ]])
+  t.eq(out, "true\ttrue\ttrue\nnil\t85\t-92.5\nnil\n")
+end)
+
+t.test("grade, bus, 'Last Modified' and '(Teacher)' trims are linear (their '(.-)%s*$' patterns were quadratic)", function()
+  local out = bounded([[
+    local B = string.rep(" ", 1 << 20)
+    local course = assert(pages.parse("course", edit(page(COURSE),
+      "91%&nbsp;A-</b>", "91%&nbsp;A" .. B .. "x" .. B .. "</b>")))
+    print(course.percent_grade, #course.letter_grade)
+    local portal = assert(pages.parse("portal", edit(page("Portal__mp326.html"),
+      "91%&nbsp;A-</a>", "91%&nbsp;A" .. B .. "x" .. B .. "</a>")))
+    print(portal.courses["24101"].percent_grade, #portal.courses["24101"].letter_grade)
+    local absences = assert(pages.parse("absences", edit(page("StudentSummary.html"),
+      "Last Modified: 2017-02-14 08:11:40", "Last Modified: 2017-02-14" .. B .. "x" .. B)))
+    print(absences.absences["2017-02-14"].periods["1"].last_updated)
+    local demographic = assert(pages.parse("demographic", edit(page("Student__General_Info.html"),
+      ">14/22<", ">14" .. B .. "22" .. B .. "x<")))
+    print(#demographic.arrival_bus, demographic.arrival_bus == demographic.dismissal_bus)
+    print(common.person_name("Calloway, Harriet (Teacher)" .. B .. "x" .. B) == "Harriet (Teacher)" .. " x Calloway",
+          common.person_name("Calloway, Harriet (Teacher) "))
+  ]])
+  t.eq(out, "91\t" .. ((1 << 20) + 2) .. "\n91\t" .. ((1 << 20) + 2) ..
+    "\nnil\n" .. (2 * (1 << 20) + 5) .. "\ttrue\ntrue\tHarriet Calloway\n")
+end)
+
+---------------------------------------------------------------------------
+-- Valid page variants read wrong
+
+local function keys(t)
+  local out = {}
+  for k in pairs(t or {}) do out[#out + 1] = k end
+  table.sort(out)
+  return out
+end
+
+t.test("portal: course links with another parameter or the '&course_period_id=' form keep their ids", function()
+  local html = page("Portal__mp326.html")
+  local want = assert(pages.parse("portal", html))
+  t.eq(keys(want.courses), { "24101", "24107", "24113", "24119", "24125", "24131", "24137" })
+  -- an extra parameter after the id made the id "24101&side_mp=326"
+  local extra = assert(pages.parse("portal", (html:gsub('(course_period_id=%d+)"', '%1&amp;side_mp=326"'))))
+  t.eq(extra.courses, want.courses)
+  -- the "&" form (Focus writes both) gave no course at all, silently
+  local amp = assert(pages.parse("portal",
+    (html:gsub("StudentGBGrades%.php%?course_period_id=", "StudentGBGrades.php&amp;course_period_id="))))
+  t.eq(amp.courses, want.courses)
+end)
+
+---------------------------------------------------------------------------
+-- Service
+
+t.test("a refused login does not leave its password registered for redaction", function()
+  -- every refused POST /api/v3/session added a registration that nothing
+  -- removed: the redaction list (scanned for every log line) grew without bound
+  local log = require "sis.log"
+  local focus = require "focus.service"
+  local server = require("focus_fake").start()
+  local pw = "review-" .. require("sis.codec").random_hex(8)
+  local state, status = focus.login { base_url = server.base, username = "nobody", password = pw, timeout = 10 }
+  t.eq({ state, status }, { nil, 401 })
+  t.eq(log.redact("tried " .. pw), "tried " .. pw)
+  -- a login that succeeds keeps it registered until logout
+  local fake = require "focus_fake"
+  state = assert(focus.login { base_url = server.base, username = fake.user, password = fake.password, timeout = 10 })
+  t.eq(log.redact("x " .. fake.password), "x ***")
+  focus.logout(state)
+end)
+
+t.test("final grades: a teacher that is a JSON number is written as text, not a Lua error", function()
+  local answer = edit(page("APIEndpoint__finalGrades__requestGrades__-1.json"),
+    '"teacher":"Fisk, Madeleine"', '"teacher":1042')
+  local ok, data = pcall(pages.parse_api, "final_grades", answer)
+  t.ok(ok, "raised: " .. tostring(data))
+  local teachers = {}
+  for _, g in pairs(data.grades) do teachers[g.teacher] = true end
+  t.ok(teachers["1042"], "the numeric teacher is kept as text")
+end)
+
+t.test("course: blanks around the title and the 'Extra Credit' grade are not data", function()
+  local html = page(COURSE)
+  local spaced = edit(edit(html, "<title>Learning Studio - Period 1", "<title>\n\tLearning Studio - Period 1"),
+    '<td class="LO_field">90% A-</td>', '<td class="LO_field">\n  Extra Credit\n</td>')
+  local data = assert(pages.parse("course", spaced))
+  t.eq({ data.name, data.period, data.teacher }, { "Learning Studio", 1, "Harriet Anne Calloway" })
+  t.eq(data.assignments[4].status, "extra") -- was "graded", without a grade
+end)
