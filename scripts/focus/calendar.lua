@@ -14,8 +14,9 @@ end
 -- onclick="javascript:window.open('...&modfunc=detail&event_id=697&year=2016&month=11',...)"
 local function read_event(a, day)
   local onclick = a:attr("onclick") or common.fail("calendar link '%s' has no onclick", a:text())
-  local id = onclick:match("_id=(.-)&year") or onclick:match("_id=(%w+)")
-    or common.fail("no event id in onclick '%s'", onclick)
+  -- the first non-empty <kind>_id= value (a single pass: "_id=(.-)&year"
+  -- rescanned the rest of the attribute from every "_id=")
+  local id = onclick:match("_id=([^&'\"]+)") or common.fail("no event id in onclick '%s'", onclick)
   return {
     id = id,
     name = a:text(),

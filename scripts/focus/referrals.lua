@@ -58,8 +58,10 @@ local function violations(record, ref)
 end
 
 -- "<a href=...>Whitcombe, Jonah Peter</a>" → "Jonah Peter Whitcombe"
+-- (tags end at the next '<' too: "<[^>]*>" rescanned the rest of the text
+-- from every '<' that no '>' closes)
 local function student_name(link)
-  return common.person_name(codec.html_unescape((tostring(link):gsub("<[^>]*>", ""))))
+  return common.person_name(codec.html_unescape((link:gsub("<[^<>]*>", ""))))
 end
 
 local function read_referral(id, record)

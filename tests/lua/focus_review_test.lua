@@ -161,3 +161,29 @@ t.test("course: blanks around the title and the 'Extra Credit' grade are not dat
   t.eq({ data.name, data.period, data.teacher }, { "Learning Studio", 1, "Harriet Anne Calloway" })
   t.eq(data.assignments[4].status, "extra") -- was "graded", without a grade
 end)
+
+t.test("calendar and referrals: event ids and student names are read in one pass", function()
+  -- "_id=(.-)&year" rescanned the onclick from every "_id=", "<[^>]*>" the
+  -- student cell from every '<': a long attribute or cell held a worker
+  local out = bounded([==[
+    local cal = page("Calendar__2016-11.html")
+    local hostile = edit(cal, "event_id=703&amp;year=2016", "event_id=703" .. string.rep("&amp;a_id=x", 100000))
+    local data = assert(pages.parse("calendar", hostile))
+    print(data.events["703"] and data.events["703"].id)
+    hostile = edit(cal, "event_id=703&amp;year=2016", string.rep("a_id=", 200000) .. "703")
+    data = assert(pages.parse("calendar", hostile))
+    for id in pairs(data.events) do -- the value after the first "_id=", to the quote
+      if id:find("^a_id=") then print(#id, id:sub(-8)) end
+    end
+    -- an empty id before the event's: the event's, not "&event_id=704"
+    data = assert(pages.parse("calendar", edit(cal, "event_id=704", "other_id=&amp;event_id=704")))
+    print(data.events["704"] and data.events["704"].id)
+    local refs = page("Referrals.html")
+    local cell = [["_student":"<a href=\"Modules.php?modname=Students\/Student.php&student_id=417\">Whitcombe, Jonah Peter<\/a>"]]
+    local r = assert(pages.parse("referrals", edit(refs, cell, [["_student":"<a>]] .. string.rep("<", 200000) .. [[ Whitcombe, Jonah<\/a>"]])))
+    local name = r.referrals["3168"].name
+    print(#name, name:sub(1, 6), name:sub(-11))
+    print(assert(pages.parse("referrals", refs)).referrals["3168"].name)
+  ]==])
+  t.eq(out, "703\n999998\ta_id=703\n704\n200016\tJonah \t< Whitcombe\nJonah Peter Whitcombe\n")
+end)
