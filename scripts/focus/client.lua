@@ -83,7 +83,8 @@ local function classify(res)
   end
   -- Full pages carry the side selects; only other pages (login page, popups,
   -- Focus's error page) need the parsers' closer look.
-  if res.body:find("^%s*<") and not res.body:find('name="side_syear"', 1, true) then
+  -- (a page may start with a UTF-8 byte-order mark)
+  if res.body:find("^\239?\187?\191?%s*<") and not res.body:find('name="side_syear"', 1, true) then
     local kind = pages.kind(res.body)
     if kind == "login" then return nil, "focus: session expired", "expired" end
     if kind == "not_found" then return nil, "focus: page not found", "not_found" end

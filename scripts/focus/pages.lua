@@ -101,7 +101,7 @@ function M.parse_api(kind, json_string)
   local answer, err = json.decode(json_string)
   if answer == nil then
     -- an expired session gets the login page instead of JSON
-    local doc <close> = json_string:match("^%s*<") and html.parse(json_string) or nil
+    local doc <close> = json_string:find("^\239?\187?\191?%s*<") and html.parse(json_string) or nil
     local page = doc and kind_of(doc) or "page"
     if page ~= "page" then return nil, prefix .. "Focus answered " .. WHAT[page], page end
     return nil, prefix .. err, "structure"

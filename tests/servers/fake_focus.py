@@ -15,8 +15,9 @@ Test helpers (not part of Focus):
                           the next N (default: all) requests whose path+query
                           contains S answer: 500 (HTTP 500), garbage (200 with an
                           unreadable page), hang (sleep `delay` s, default 5, then
-                          serve), expire (forget the session first); mode=none
-                          clears every fault.
+                          serve), expire (forget the session first), login_page
+                          (forget it and answer the login page itself, 200, after
+                          a UTF-8 byte-order mark); mode=none clears every fault.
 
 usage: fake_focus.py --port-file FILE [--pages DIR] [--session-timeout SEC]
                      [--latency MS] [--password PASSWORD]
@@ -249,10 +250,15 @@ class Handler(BaseHTTPRequestHandler):
             elif fault and fault["mode"] == "garbage":
                 self.drain()
                 return self.send(200, "<html><body><p>\x00 ### not a Focus page ### </p></body></html>")
-            elif fault and fault["mode"] == "expire":
+            elif fault and fault["mode"] in ("expire", "login_page"):
                 sid = self.cookie("PHPSESSID")
                 if sid:
                     st.drop(sid)
+                if fault["mode"] == "login_page":
+                    self.drain()
+                    entry = next(e for e in st.corpus.entries if e["path"] == "/focus/index.php")
+                    body = entry["body"] if isinstance(entry["body"], bytes) else entry["body"].encode()
+                    return self.send(200, b"\xef\xbb\xbf" + body, entry["content_type"])
             self.route(url)
         finally:
             with st.lock:
