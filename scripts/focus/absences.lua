@@ -58,6 +58,7 @@ end
 
 -- data-tooltip: "Title with name<BR>Last Modified: 2017-02-22 08:19:21<BR>Belley, Douglass Adam"
 local function read_tooltip(tooltip, mark, memo)
+  tooltip = tooltip:gsub("<[Bb][Rr]%s*/?>", "<BR>") -- <br>, <br/>, <br /> alike
   local title, modified, by = tooltip:match("^(.-)<BR>(.-)<BR>(.*)$")
   if not title then title, modified = tooltip:match("^(.-)<BR>(.*)$") end
   local course = memo.title(title or tooltip)

@@ -187,3 +187,16 @@ t.test("calendar and referrals: event ids and student names are read in one pass
   ]==])
   t.eq(out, "703\n999998\ta_id=703\n704\n200016\tJonah \t< Whitcombe\nJonah Peter Whitcombe\n")
 end)
+
+t.test("absences: tooltips split at <br>, <br/> or <br /> as at <BR>", function()
+  local html = page("StudentSummary.html")
+  local want = assert(pages.parse("absences", html))
+  local n = 0
+  for _, br in ipairs { "&lt;br&gt;", "&lt;br/&gt;", "&lt;br /&gt;", "&lt;Br  /&gt;" } do
+    local variant, k = html:gsub("&lt;BR&gt;", br)
+    n = n + k
+    t.eq(assert(pages.parse("absences", variant)), want, br)
+  end
+  t.ok(n > 0, "the fixture has <BR> tooltips")
+  t.eq(want.absences["2017-02-14"].periods["1"].last_updated_by, "Harriet Anne Calloway")
+end)
