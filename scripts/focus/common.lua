@@ -196,16 +196,26 @@ end
 --   "Period 1 - MWH - 112 - Teacher", "Advisory - MTWHF - 161 - Teacher" (without)
 -- → {name?, period?, term?, days, room, teacher} or nil when it is not one.
 -- The teacher's name is whitespace-collapsed (Focus writes "Madge  Smith").
+-- A name may hold " - " itself ("Math - Honors - Period 3 - ..."): it runs
+-- to the "Period N" part when there is one.
 function M.course_title(text, with_name)
   local parts = M.split(text, " - ")
   local first = with_name and 2 or 1
+  if with_name then
+    for i = 2, #parts - 3 do
+      if parts[i]:find("^Period%s*%d+$") then
+        first = i
+        break
+      end
+    end
+  end
   if #parts < first + 2 then return nil end
   local t = {
     days = parts[#parts - 2],
     room = parts[#parts - 1],
     teacher = M.collapse(parts[#parts]),
   }
-  if with_name then t.name = parts[1] end
+  if with_name then t.name = table.concat(parts, " - ", 1, first - 1) end
   local period = parts[first]:match("^Period%s*(%d+)$")
   if period then
     t.period = math.tointeger(tonumber(period))

@@ -200,3 +200,22 @@ t.test("absences: tooltips split at <br>, <br/> or <br /> as at <BR>", function(
   t.ok(n > 0, "the fixture has <BR> tooltips")
   t.eq(want.absences["2017-02-14"].periods["1"].last_updated_by, "Harriet Anne Calloway")
 end)
+
+t.test("course titles: a name holding ' - ' keeps its period, term, days, room and teacher", function()
+  local common = require "focus.common"
+  t.eq(common.course_title("Math - Honors - Period 3 - S2 - MWF - 112 - Ada  Lovelace", true),
+       { name = "Math - Honors", period = 3, term = "s2", days = "MWF", room = "112", teacher = "Ada Lovelace" })
+  t.eq(common.course_title("Economics - Period 6 - MWH - 150 - Alan T Brewster", true),
+       { name = "Economics", period = 6, days = "MWH", room = "150", teacher = "Alan T Brewster" })
+  -- no period part: the name is the first part, as before
+  t.eq(common.course_title("Advisory - MTWHF - 161 - Teacher", true),
+       { name = "Advisory", days = "MTWHF", room = "161", teacher = "Teacher" })
+  t.eq(common.course_title("Period 1 - MWH - 112 - Teacher", false),
+       { period = 1, days = "MWH", room = "112", teacher = "Teacher" })
+  -- on a page: the portal's course list
+  local html = page("Portal__mp325.html")
+  local want = assert(pages.parse("portal", html))
+  local honors = assert(pages.parse("portal", (html:gsub("Learning Studio %- Period", "Learning Studio - Honors - Period"))))
+  want.courses["24101"].name = "Learning Studio - Honors"
+  t.eq(honors, want)
+end)
