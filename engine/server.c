@@ -616,6 +616,7 @@ int sis_serve(const sis_serve_options *opt) {
         "keep_alive_timeout_ms", "500",
         "tcp_nodelay", "1",   /* also set: each answer is one write anyway */
         "decode_url", "no",   /* the router decodes each path segment itself */
+        "enable_auth_domain_check", "no", /* absolute-form targets (GET http://host:port/...) */
         NULL,
     };
     struct mg_callbacks cb = {0};

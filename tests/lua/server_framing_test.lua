@@ -91,3 +91,9 @@ t.test("a body cap too large for size_t means no practical cap, not a cap of 0",
   t.eq(H.request(big, "POST", "/t/login", { json = { name = "n" } }).status, 200)
   big.stop()
 end)
+
+t.test("an absolute-form request target naming this server is served (RFC 9112 3.2.2)", function()
+  local target = string.format("http://127.0.0.1:%d/t/hello", srv.port)
+  local status, body = raw("GET " .. target .. " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+  t.eq({ status, body }, { 200, H.request(srv, "GET", "/t/hello").json })
+end)
