@@ -10,6 +10,7 @@
 -- (timeout, connect, ...) or "credentials" (login refused), "not_found"
 -- (Focus's 404 page), "upstream" (anything else Focus answered that we cannot use).
 local http = require "sis.http"
+local log = require "sis.log"
 local json = require "sis.json"
 local codec = require "sis.codec"
 local pages = require "focus.pages"
@@ -48,6 +49,7 @@ local function save(c)
   if c.closed then return end
   c.closed = true
   local st = c.state
+  log.forget(st.password or "")
   st.cookies = c.http:export_cookies()
   -- Focus tells when it will forget the session (Unix time, refreshed by every page).
   st.expires = math.tointeger(tonumber(c.http:cookie("session_timeout") or "")) or st.expires
@@ -58,9 +60,12 @@ end
 local client_mt = { __close = save, __index = { close = save } }
 
 -- Opens a client on a state table (cookies are imported from it and saved
--- back into it by close()/__close).
+-- back into it by close()/__close). Its password is registered with sis.log
+-- while the client is open, the only time it is sent: the registrations
+-- stay as many as the open clients, however many sessions expire unseen.
 function client.open(state)
   assert(type(state) == "table" and type(state.base_url) == "string", "focus.client: bad state")
+  log.secret(state.password or "")
   local s = http.session { timeout = state.timeout or 30, per_host = PER_HOST }
   if state.cookies and state.cookies ~= "" then s:import_cookies(state.cookies) end
   return setmetatable({ state = state, http = s }, client_mt)

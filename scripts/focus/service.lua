@@ -323,7 +323,6 @@ function service.login(opts)
   assert(type(base) == "string" and base:find("^https?://[^/]"), "focus.login: base_url must be an http(s) URL")
   assert(type(user) == "string", "focus.login: username must be a string")
   assert(type(pass) == "string", "focus.login: password must be a string")
-  if pass ~= "" then log.secret(pass) end
   local state = {
     base_url = base:sub(-1) == "/" and base or base .. "/",
     username = user, password = pass, timeout = opts.timeout or 30,
@@ -333,9 +332,6 @@ function service.login(opts)
   local done, err, kind = client.login(c)
   if not done then
     local status, body = fail(err, kind)
-    -- no state keeps it, so no logout will forget it (each refused login
-    -- would grow the redaction list for good)
-    if pass ~= "" then log.forget(pass) end
     return nil, status, body.error
   end
   return state
@@ -362,7 +358,6 @@ function service.logout(state)
   local c <close> = client.open(state)
   local done, err = client.logout(c)
   state.year, state.mp, state.photo_url = nil, nil, nil
-  if state.password ~= "" then log.forget(state.password) end -- balances login's log.secret
   return done, err
 end
 

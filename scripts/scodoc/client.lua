@@ -57,7 +57,14 @@ function client.new(opts)
   }, client)
 end
 
-function client:close() self.http:close() end
+-- The password stays registered with sis.log while the client is open.
+function client:close()
+  if self.closed then return end
+  self.closed = true
+  if self.password then log.forget(self.password) end
+  self.http:close()
+end
+client.__close = client.close
 function client:export_cookies() return self.http:export_cookies() end
 
 local function basic(c)

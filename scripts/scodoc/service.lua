@@ -41,8 +41,8 @@ function service.login(opts)
                          password = opts.password, auth = opts.auth, timeout = opts.timeout }
   local depts, err, kind = c:login()
   if not depts then
+    local status = failure(err, kind) -- logged while the password is still masked
     c:close()
-    local status = failure(err, kind)
     return nil, status, err
   end
   local state = { base_url = opts.base_url, username = opts.username, password = opts.password,
@@ -70,9 +70,10 @@ function service.call(state, endpoint, args)
     value, err, kind = fn(c, args.dept, args)
   end
   state.cookies = c:export_cookies()
+  local status, body = 200, value
+  if value == nil then status, body = failure(err, kind) end -- logged while the password is masked
   c:close()
-  if value == nil then return failure(err, kind) end
-  return 200, value
+  return status, body
 end
 
 function service.logout(state)

@@ -126,7 +126,7 @@ end)
 ---------------------------------------------------------------------------
 -- Service
 
-t.test("a refused login does not leave its password registered for redaction", function()
+t.test("a login, refused or not, does not leave its password registered for redaction", function()
   -- every refused POST /api/v3/session added a registration that nothing
   -- removed: the redaction list (scanned for every log line) grew without bound
   local log = require "sis.log"
@@ -136,10 +136,16 @@ t.test("a refused login does not leave its password registered for redaction", f
   local state, status = focus.login { base_url = server.base, username = "nobody", password = pw, timeout = 10 }
   t.eq({ state, status }, { nil, 401 })
   t.eq(log.redact("tried " .. pw), "tried " .. pw)
-  -- a login that succeeds keeps it registered until logout
+  -- nor does one that succeeds: a password is registered while a client
+  -- that sends it is open (sessions that expire unseen would keep theirs)
   local fake = require "focus_fake"
   state = assert(focus.login { base_url = server.base, username = fake.user, password = fake.password, timeout = 10 })
-  t.eq(log.redact("x " .. fake.password), "x ***")
+  t.eq(log.redact("x " .. fake.password), "x " .. fake.password)
+  do
+    local c <close> = require("focus.client").open(state)
+    t.eq(log.redact("x " .. fake.password), "x ***")
+  end
+  t.eq(log.redact("x " .. fake.password), "x " .. fake.password)
   focus.logout(state)
 end)
 
