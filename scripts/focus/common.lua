@@ -113,15 +113,12 @@ function M.text_without(node, selector)
   local drop = node:select(selector)
   for i = #drop, 1, -1 do
     local piece = drop[i]:text()
-    if piece ~= "" then
-      local at
-      local from = 1
-      while true do
-        local f = text:find(piece, from, true)
-        if not f then break end
-        at, from = f, f + 1
+    if piece ~= "" then -- its last occurrence: one search from the end, not one per occurrence
+      local r = text:reverse():find(piece:reverse(), 1, true)
+      if r then
+        local at = #text - (r + #piece - 1) + 1
+        text = text:sub(1, at - 1) .. text:sub(at + #piece)
       end
-      if at then text = text:sub(1, at - 1) .. text:sub(at + #piece) end
     end
   end
   return text
