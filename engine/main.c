@@ -37,7 +37,9 @@ static const char serve_usage[] =
     "  --threads     worker threads (env SIS_THREADS, default 16)\n"
     "  --focus-url   Focus base URL, e.g. https://focus.example.org/ (env SIS_FOCUS_URL)\n"
     "  --scodoc-url  ScoDoc base URL, e.g. https://scodoc.example.org/ (env SIS_SCODOC_URL)\n"
-    "  --port-file   write the port there once listening (env SIS_PORT_FILE; for port 0)\n";
+    "  --scripts     scripts directory (env SIS_SCRIPTS; also a global option)\n"
+    "  --port-file   write the port there once listening (env SIS_PORT_FILE; for port 0)\n"
+    "global options (--log-level, --record, --replay) go before `serve`: sis --log-level debug serve\n";
 
 /* SIGINT while a script runs: set a hook so the script stops at a safe point
  * (lua.c's approach; a signal handler must not touch the VM otherwise). */

@@ -1,7 +1,7 @@
 /* The REST front's session store: server-side, in memory, shared by every
  * worker thread (one mutex), keyed by namespace ("focus", "scodoc") and a
  * random 128-bit id. A session's state is an opaque string (the front stores
- * it JSON-encoded) that may hold a password, so it is wiped (memset) whenever
+ * it JSON-encoded) that may hold a password, so it is wiped (explicit_bzero) whenever
  * it is replaced, ended, expired or the store is freed.
  *
  * A session is held by at most one request at a time: sis_sessions_open waits
