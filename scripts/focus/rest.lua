@@ -65,7 +65,11 @@ local function session_post(req)
     timeout = req.config.timeout,
   }
   if not state then return status, { error = msg } end
-  if req.session(NS) then req.end_session(NS) end
+  local old = req.session(NS)
+  if old then -- replaced: its Focus session ends too, as on DELETE (best effort)
+    focus.logout(old)
+    req.end_session(NS)
+  end
   req.start_session(NS, state)
   return focus.call(state, "session")
 end

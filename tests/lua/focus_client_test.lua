@@ -259,6 +259,11 @@ t.test("REST: session life cycle and request validation", function()
   t.eq((rest.call("GET", "/api/v3/courses/abc")), 404)
   t.eq({ rest.call("GET", "/api/v3/calendar/2017/2/17") },
     { 200, json.decode(t.fixture("focus/expected/derived/calendar_2017_02_17.json")) })
+  -- a second login replaces the session, and logs the first out of Focus
+  t.eq(server.stats().sessions, 1)
+  t.eq((rest.call("POST", "/api/v3/session", creds)), 200)
+  t.eq(server.stats().sessions, 1, "the replaced Focus session was logged out")
+  t.eq((rest.call("GET", "/api/v3/session")), 200)
   t.eq({ rest.call("DELETE", "/api/v3/session") }, { 200, {} })
   t.eq(server.stats().sessions, 0, "Focus session ended")
   t.eq((rest.call("GET", "/api/v3/session")), 403)
