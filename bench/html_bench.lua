@@ -204,3 +204,53 @@ for _, h in ipairs {
   print(string.format("%-30s %9d bytes: %s in %.2f ms", h[1], #h[2], doc and "parsed" or err,
     (os.clock() - t) * 1e3))
 end
+
+-- How far the pre-scan's estimate runs above the real nesting on sloppy
+-- markup (random tags, a third of them never closed): the smallest max_depth
+-- each document passes at, against the depth of gumbo's tree (every element,
+-- implied ones included, counts there; the estimate leaves them out).
+do
+  local tags = { "div", "span", "b", "i", "font", "p", "a", "table", "tr", "td", "li", "ul", "em",
+                 "strong", "small", "center", "form", "select", "option", "br", "img", "h1", "pre",
+                 "u", "nobr", "tt", "big", "s" }
+  local rng = 1
+  local function random(n) -- a fixed LCG: the same documents on every run
+    rng = (rng * 1103515245 + 12345) % 2147483648
+    return rng % n + 1
+  end
+  local function tree_depth(node, d)
+    local best = d
+    for _, c in ipairs(node:children()) do best = math.max(best, tree_depth(c, d + 1)) end
+    return best
+  end
+  local over, worst, docs = 0, 0, 400
+  for _ = 1, docs do
+    local parts, open = {}, {}
+    for _ = 1, 50 + random(350) do
+      local r = random(100)
+      if r <= 45 then
+        local tag = tags[random(#tags)]
+        parts[#parts + 1] = "<" .. tag .. ">"
+        open[#open + 1] = tag
+      elseif r <= 80 and #open > 0 then
+        parts[#parts + 1] = "</" .. table.remove(open, random(3) == 1 and random(#open) or #open) .. ">"
+      else
+        parts[#parts + 1] = "text "
+      end
+    end
+    local s = table.concat(parts)
+    local doc = assert(html.parse(s, { max_depth = 100000 }))
+    local real = tree_depth(doc:select_one("html"), 1)
+    doc:close()
+    local lo, hi = 1, 100000 -- the smallest max_depth that passes
+    while lo < hi do
+      local mid = (lo + hi) // 2
+      local d = html.parse(s, { max_depth = mid })
+      if d then d:close(); hi = mid else lo = mid + 1 end
+    end
+    if lo > real then over = over + 1 end
+    worst = math.max(worst, lo / real)
+  end
+  print(string.format("pre-scan on %d sloppy documents: %d estimated above the tree's depth, worst %.2fx",
+    docs, over, worst))
+end
