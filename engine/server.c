@@ -48,6 +48,7 @@ typedef struct server {
     const char *scripts;
     pthread_mutex_t reload_lock;
     int inotify;               /* -1: no hot reload */
+    int parent_watch;          /* the watch on the directory holding the scripts path */
     dev_t scripts_dev;         /* the directory the scripts path names */
     ino_t scripts_ino;
     unsigned long generation;  /* bumped when a script changes */
@@ -88,8 +89,21 @@ static void watch_tree(int fd, const char *dir, int depth) {
     closedir(d);
 }
 
-/* Whether the scripts path names another directory than before: a deploy
- * that swaps a symlink (current -> releases/N) changes no watched file. */
+/* Watches the scripts tree, and the directory holding the scripts path: a
+ * deploy that swaps a symlink there (current -> releases/N) changes no file
+ * of the tree, only that directory. */
+static void watch_scripts(server *s) {
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", s->scripts);
+    size_t n = strlen(parent);
+    while (n > 1 && parent[n - 1] == '/') parent[--n] = '\0';
+    char *slash = strrchr(parent, '/');
+    if (slash) slash[slash == parent] = '\0'; /* "/srv/current" -> "/srv", "/current" -> "/" */
+    s->parent_watch = inotify_add_watch(s->inotify, slash ? parent : ".", IN_CREATE | IN_DELETE | IN_MOVED_TO);
+    watch_tree(s->inotify, s->scripts, 0);
+}
+
+/* Whether the scripts path names another directory than before. */
 static int scripts_swapped(server *s) {
     struct stat st;
     if (stat(s->scripts, &st) != 0) return 0; /* gone for a moment mid-swap: keep what runs */
@@ -103,21 +117,27 @@ static int scripts_swapped(server *s) {
  * is the first to build a state for it, so route problems are logged once. */
 static unsigned long current_generation(server *s, int *announce) {
     pthread_mutex_lock(&s->reload_lock);
-    int changed = 0;
+    int changed = 0, beside = 0; /* in the tree; beside it, in its parent */
     if (s->inotify >= 0) {
         char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-        while (read(s->inotify, buf, sizeof buf) > 0) changed = 1;
-    }
-    if (scripts_swapped(s)) {
-        changed = 1;
-        if (s->inotify >= 0) { /* a fresh instance: the old tree's watches go */
-            close(s->inotify);
-            s->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        ssize_t n;
+        while ((n = read(s->inotify, buf, sizeof buf)) > 0) {
+            for (char *p = buf; p < buf + n;) {
+                const struct inotify_event *e = (const struct inotify_event *)p;
+                if (e->wd == s->parent_watch) beside = 1;
+                else changed = 1;
+                p += sizeof *e + e->len;
+            }
         }
+    }
+    if (beside && scripts_swapped(s)) { /* a fresh instance: the old tree's watches go */
+        close(s->inotify);
+        s->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        changed = 1;
     }
     if (changed) {
         s->generation++;
-        if (s->inotify >= 0) watch_tree(s->inotify, s->scripts, 0); /* new subdirectories */
+        if (s->inotify >= 0) watch_scripts(s); /* new subdirectories */
     }
     unsigned long g = s->generation;
     if (announce) {
@@ -596,7 +616,7 @@ int sis_serve(const sis_serve_options *opt) {
                                     env_size("SIS_MAX_SESSIONS", DEFAULT_MAX_SESSIONS));
     if (!srv.sessions) return 1;
     srv.inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (srv.inotify >= 0) watch_tree(srv.inotify, srv.scripts, 0);
+    if (srv.inotify >= 0) watch_scripts(&srv);
     else sis_log(SIS_LOG_WARN, "serve: no hot reload (inotify: %s)", strerror(errno));
     scripts_swapped(&srv);
 

@@ -51,6 +51,10 @@ t.test("a deploy that swaps a symlinked scripts directory takes effect, no resta
   local srv = t.server(string.format("env SIS_ROUTES=testroutes %s serve --scripts %s --listen 127.0.0.1:0 --threads 4",
     t.sis, q(root .. "/current")))
   t.eq(H.request(srv, "GET", "/t/hello").json.version, 1)
+  -- other files beside the link are no change of the scripts
+  H.write(root .. "/deploy.log", "r2 unpacked\n")
+  t.eq(H.request(srv, "GET", "/t/hello").json.version, 1)
+  t.ok(not srv.log():find("reloading", 1, true), "reloaded for a file beside the scripts")
   -- the atomic swap of a deploy: a new link renamed over the old one
   assert(os.execute(string.format("ln -s r2 %s && mv -T %s %s", q(root .. "/next"), q(root .. "/next"), q(root .. "/current"))))
   for _ = 1, 5 do t.eq(H.request(srv, "GET", "/t/hello").json.version, 2) end
