@@ -2,8 +2,8 @@
 local t = require "testlib"
 local H = dofile(t.root .. "/tests/lua/fixtures_server/harness.lua")
 
-local function edit(srv, file, from, to)
-  local path = srv.scripts .. "/" .. file
+local function edit(dir, file, from, to)
+  local path = dir .. "/" .. file
   local f = assert(io.open(path, "rb"))
   local text = f:read("a")
   f:close()
@@ -16,11 +16,11 @@ end
 t.test("an edited route file takes effect on the next request, no restart", function()
   local srv = H.start()
   t.eq(H.request(srv, "GET", "/t/hello").json.version, 1)
-  edit(srv, "testroutes.lua", "local VERSION = 1", "local VERSION = 2")
+  edit(srv.scripts, "testroutes.lua", "local VERSION = 1", "local VERSION = 2")
   t.eq(H.request(srv, "GET", "/t/hello").json.version, 2)
   -- every worker picks it up: several connections in a row
   for _ = 1, 10 do t.eq(H.request(srv, "GET", "/t/hello").json.version, 2) end
-  edit(srv, "testroutes.lua", "local VERSION = 2", "local VERSION = 3")
+  edit(srv.scripts, "testroutes.lua", "local VERSION = 2", "local VERSION = 3")
   t.eq(H.request(srv, "GET", "/t/hello").json.version, 3)
   t.match(srv.log(), "serve: scripts changed, reloading")
 end)
@@ -29,7 +29,7 @@ t.test("a new module in a new directory is watched too", function()
   local srv = H.start()
   os.execute("mkdir " .. H.quote(srv.scripts .. "/extra"))
   H.write(srv.scripts .. "/extra/value.lua", "return 'first'\n")
-  edit(srv, "testroutes.lua", "local VERSION = 1", "local VERSION = require 'extra.value'")
+  edit(srv.scripts, "testroutes.lua", "local VERSION = 1", "local VERSION = require 'extra.value'")
   t.eq(H.request(srv, "GET", "/t/hello").json.version, "first")
   H.write(srv.scripts .. "/extra/value.lua", "return 'second'\n")
   t.eq(H.request(srv, "GET", "/t/hello").json.version, "second")
@@ -38,18 +38,11 @@ end)
 t.test("a deploy that swaps a symlinked scripts directory takes effect, no restart", function()
   local root = t.tmpdir()
   local q = H.quote
-  for _, release in ipairs { "r1", "r2" } do
-    assert(os.execute(string.format("mkdir %s && cp -r %s/scripts/. %s/ && cp %s/tests/lua/fixtures_server/testroutes.lua %s/",
-      q(root .. "/" .. release), q(t.root), q(root .. "/" .. release), q(t.root), q(root .. "/" .. release))))
-  end
-  local routes = root .. "/r2/testroutes.lua"
-  local f = assert(io.open(routes, "rb"))
-  local text = f:read("a")
-  f:close()
-  H.write(routes, (text:gsub("local VERSION = 1", "local VERSION = 2")))
+  H.scripts_copy(root .. "/r1")
+  H.scripts_copy(root .. "/r2")
+  edit(root .. "/r2", "testroutes.lua", "local VERSION = 1", "local VERSION = 2")
   assert(os.execute("ln -s r1 " .. q(root .. "/current")))
-  local srv = t.server(string.format("env SIS_ROUTES=testroutes %s serve --scripts %s --listen 127.0.0.1:0 --threads 4",
-    t.sis, q(root .. "/current")))
+  local srv = H.serve(root .. "/current", nil, "--threads 4")
   t.eq(H.request(srv, "GET", "/t/hello").json.version, 1)
   -- other files beside the link are no change of the scripts
   H.write(root .. "/deploy.log", "r2 unpacked\n")
@@ -59,9 +52,9 @@ t.test("a deploy that swaps a symlinked scripts directory takes effect, no resta
   assert(os.execute(string.format("ln -s r2 %s && mv -T %s %s", q(root .. "/next"), q(root .. "/next"), q(root .. "/current"))))
   for _ = 1, 5 do t.eq(H.request(srv, "GET", "/t/hello").json.version, 2) end
   -- the old release is no longer watched; the new one is
-  H.write(root .. "/r1/testroutes.lua", (text:gsub("local VERSION = 1", "local VERSION = 'old'")))
+  edit(root .. "/r1", "testroutes.lua", "local VERSION = 1", "local VERSION = 'old'")
   t.eq(H.request(srv, "GET", "/t/hello").json.version, 2)
-  H.write(routes, (text:gsub("local VERSION = 1", "local VERSION = 3")))
+  edit(root .. "/r2", "testroutes.lua", "local VERSION = 2", "local VERSION = 3")
   t.eq(H.request(srv, "GET", "/t/hello").json.version, 3)
   srv.stop()
   os.execute("rm -rf " .. q(root))
@@ -69,7 +62,7 @@ end)
 
 t.test("a broken route module is logged and switched off; fixing it brings it back", function()
   local srv = H.start()
-  local good = edit(srv, "testroutes.lua", "local VERSION = 1", "local VERSION = = 1")
+  local good = edit(srv.scripts, "testroutes.lua", "local VERSION = 1", "local VERSION = = 1")
   local r = H.request(srv, "GET", "/t/hello")
   t.eq(r.status, 404)
   t.eq(H.request(srv, "GET", "/").json.endpoints, {})
@@ -85,14 +78,14 @@ end)
 
 t.test("a route module returning garbage names the bad route", function()
   local srv = H.start()
-  edit(srv, "testroutes.lua", 'method = "GET", path = "/t/hello"', 'method = "get", path = "/t/hello"')
+  edit(srv.scripts, "testroutes.lua", 'method = "GET", path = "/t/hello"', 'method = "get", path = "/t/hello"')
   t.eq(H.request(srv, "GET", "/t/hello").status, 404)
   t.match(srv.log(), "testroutes route 1: method must be an upper%-case string")
 end)
 
 t.test("a broken front answers 500 JSON and recovers once fixed", function()
   local srv = H.start()
-  local good = edit(srv, "server/app.lua", "local GZIP_MIN = 1024", "local GZIP_MIN = = 1024")
+  local good = edit(srv.scripts, "server/app.lua", "local GZIP_MIN = 1024", "local GZIP_MIN = = 1024")
   local r = H.request(srv, "GET", "/t/hello")
   t.eq(r.status, 500)
   t.eq(r.json, { error = "internal error" })

@@ -16,15 +16,26 @@ function H.write(path, text)
   f:close()
 end
 
+-- Fills dir (created if missing) with a copy of the scripts and the test routes.
+function H.scripts_copy(dir)
+  assert(os.execute(string.format("mkdir -p %s && cp -r %s/scripts/. %s/ && cp %s/tests/lua/fixtures_server/testroutes.lua %s/",
+    quote(dir), quote(t.root), quote(dir), quote(t.root), quote(dir))))
+end
+
+-- `sis serve` on the scripts directory dir, with the test routes.
 -- env: extra environment variables for the server (SIS_* settings).
-function H.start(env, args)
-  local dir = t.tmpdir()
-  assert(os.execute(string.format("cp -r %s/scripts/. %s/ && cp %s/tests/lua/fixtures_server/testroutes.lua %s/",
-    quote(t.root), quote(dir), quote(t.root), quote(dir))))
+function H.serve(dir, env, args)
   local vars = { "SIS_ROUTES=testroutes" }
   for k, v in pairs(env or {}) do vars[#vars + 1] = k .. "=" .. quote(v) end
-  local srv = t.server(string.format("env %s %s serve --scripts %s --listen 127.0.0.1:0 %s",
+  return t.server(string.format("env %s %s serve --scripts %s --listen 127.0.0.1:0 %s",
     table.concat(vars, " "), t.sis, quote(dir), args or "--threads 8"))
+end
+
+-- H.serve on a scratch copy of the scripts, removed when the server stops.
+function H.start(env, args)
+  local dir = t.tmpdir()
+  H.scripts_copy(dir)
+  local srv = H.serve(dir, env, args)
   srv.scripts = dir
   local stop = srv.stop
   function srv.stop()
