@@ -38,6 +38,7 @@
  */
 #include "cassette.h"
 #include "log.h"
+#include "text.h"
 
 #include <lauxlib.h>
 #include <lua-cjson.h>
@@ -244,7 +245,6 @@ static int make_dirs(const char *dir) {
 static char *redacted_url(const char *url) { return sis_redact(url, strlen(url), NULL); }
 
 static void body_sha1(const sis_request *rq, char out[2 * SHA_DIGEST_LENGTH + 1]) {
-    static const char hex[] = "0123456789abcdef";
     out[0] = '\0';
     if (!rq->body) return;
     size_t n;
@@ -252,10 +252,7 @@ static void body_sha1(const sis_request *rq, char out[2 * SHA_DIGEST_LENGTH + 1]
     unsigned char d[SHA_DIGEST_LENGTH];
     SHA1((const unsigned char *)clean, n, d);
     free(clean);
-    for (int i = 0; i < SHA_DIGEST_LENGTH; i++) {
-        out[2 * i] = hex[d[i] >> 4];
-        out[2 * i + 1] = hex[d[i] & 15];
-    }
+    sis_hex_encode(d, sizeof d, out);
     out[2 * SHA_DIGEST_LENGTH] = '\0';
 }
 

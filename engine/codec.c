@@ -14,14 +14,17 @@
 #include <string.h>
 #include <sys/random.h>
 
-static void push_hex(lua_State *L, const unsigned char *d, size_t n) {
+void sis_hex_encode(const unsigned char *in, size_t n, char *out) {
     static const char hex[] = "0123456789abcdef";
-    luaL_Buffer b;
-    char *p = luaL_buffinitsize(L, &b, 2 * n);
     for (size_t i = 0; i < n; i++) {
-        p[2 * i] = hex[d[i] >> 4];
-        p[2 * i + 1] = hex[d[i] & 15];
+        out[2 * i] = hex[in[i] >> 4];
+        out[2 * i + 1] = hex[in[i] & 15];
     }
+}
+
+static void push_hex(lua_State *L, const unsigned char *d, size_t n) {
+    luaL_Buffer b;
+    sis_hex_encode(d, n, luaL_buffinitsize(L, &b, 2 * n));
     luaL_pushresultsize(&b, 2 * n);
 }
 

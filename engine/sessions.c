@@ -198,10 +198,7 @@ int sis_sessions_create(sis_sessions *s, sis_session_holder *h, const char *ns,
         unsigned char raw[SIS_SESSION_ID_LEN / 2];
         do { /* a collision is astronomically unlikely, but cheap to rule out */
             if (sis_random_bytes(raw, sizeof raw) != 0) goto out;
-            for (size_t i = 0; i < sizeof raw; i++) {
-                e->id[2 * i] = "0123456789abcdef"[raw[i] >> 4];
-                e->id[2 * i + 1] = "0123456789abcdef"[raw[i] & 15];
-            }
+            sis_hex_encode(raw, sizeof raw, e->id);
             e->id[SIS_SESSION_ID_LEN] = '\0';
         } while (find(s, ns, e->id));
         sis_session **b = bucket(s, ns, e->id);

@@ -18,4 +18,7 @@ void sis_utf8_encode(unsigned long cp, luaL_Buffer *b);
 /* Fills out with n bytes from the kernel CSPRNG. 0 on success, -1 on failure. */
 int sis_random_bytes(unsigned char *out, size_t n);
 
+/* Writes the 2 n lower-case hex digits of in[0..n) to out (no NUL). */
+void sis_hex_encode(const unsigned char *in, size_t n, char *out);
+
 #endif
