@@ -12,7 +12,6 @@
 -- Environment: SIS_FOCUS_URL, SIS_SCODOC_URL, SIS_TIMEOUT (seconds, default
 -- 20), SIS_SESSION_IDLE (seconds, default 1200), SIS_ROUTES (route modules,
 -- default "focus.rest,scodoc.rest").
-local codec = require "sis.codec"
 local json = require "sis.json"
 local log = require "sis.log"
 local server = require "sis.server"

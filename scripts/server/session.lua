@@ -15,10 +15,12 @@ local M = {}
 local ATTRS = "; Path=/; HttpOnly; SameSite=Lax"
 local MAX_FROM_COOKIES = 4 -- the store lets a request hold 8; keep room for new ones
 
+local function is_ns(ns)
+  return type(ns) == "string" and #ns <= 15 and ns:match("^[a-z][a-z0-9_]*$") ~= nil
+end
+
 local function check_ns(ns)
-  if type(ns) ~= "string" or not ns:match("^[a-z][a-z0-9_]*$") or #ns > 15 then
-    error("bad session namespace " .. tostring(ns), 3)
-  end
+  if not is_ns(ns) then error("bad session namespace " .. tostring(ns), 3) end
 end
 
 -- Cookie values hold no blanks (RFC 6265); a pair with blanks inside its
@@ -39,8 +41,8 @@ function M.attach(req)
   local cookies = parse_cookies(req.headers.cookie)
   local names = {}
   for name, value in pairs(cookies) do
-    local ns = name:match("^sis_([a-z][a-z0-9_]*)$")
-    if ns and #ns <= 15 and #value == 32 and value:match("^[0-9a-f]+$") then names[#names + 1] = ns end
+    local ns = name:match("^sis_(.*)$")
+    if is_ns(ns) and #value == 32 and value:match("^[0-9a-f]+$") then names[#names + 1] = ns end
   end
   table.sort(names)
   local open = {} -- ns -> { id, json = stored text, state = decoded table, new, ended }
