@@ -495,6 +495,8 @@ t.test("cafile and SIS_CA_FILE name a readable PEM bundle", function()
   t.eq({ code, out }, { 0, "200\n" }, "SIS_CA_FILE is every session's default")
   code, out = t.exec(probe)
   t.eq({ code, out }, { 0, "tls\n" })
+  code, out = t.exec(probe:gsub(" run ", " --ca-file " .. ca.bundle .. " run ", 1))
+  t.eq({ code, out }, { 0, "200\n" }, "--ca-file sets SIS_CA_FILE")
   local err
   code, out, err = t.exec("SIS_CA_FILE=" .. dir .. "/missing.pem " .. probe)
   t.ok(code ~= 0, "a missing SIS_CA_FILE stops the script")
