@@ -531,4 +531,74 @@ test("the password is registered as a secret with sis.log while the client is op
   t.eq(log.redact("login with Tr3s-Secret! failed"), "login with Tr3s-Secret! failed")
 end)
 
+
+test("what ScoDoc 7 clients call: XMLgetEtudInfos, get_etud_dept, XMLgetFormsemestres", function()
+  local c = new()
+  for _, args in ipairs { { etudid = "EID3105" }, { code_nip = "21900507" } } do
+    t.eq(both(api.XMLgetEtudInfos, "INFO", args), both(api.etud_info, "INFO", args))
+  end
+  for _, args in ipairs { { etudid = "EID3102" }, { code_nip = "21900137" }, { code_ine = "0B9QX0001013" } } do
+    t.eq(api.get_etud_dept(c, args), "INFO")
+  end
+  t.eq({ select(2, api.get_etud_dept(c, { etudid = "EID9999" })) },
+       { "scodoc: unknown student (no department has it)", "not_found" })
+  t.fails("give exactly one of", api.get_etud_dept(c, {}))
+  -- formsemestre_list's rows, without their lists, in XML only (format is not sent)
+  reset()
+  local sems = both(api.XMLgetFormsemestres, "INFO", { etape_apo = "V1INF2" })
+  t.eq(param(received()[1], "format"), nil)
+  local full = api.formsemestre_list(c, "INFO", { formsemestre_id = "SEM3160" })[1]
+  full.etapes, full.responsables = nil, nil
+  t.eq(sems, { full })
+  t.eq(#api.XMLgetFormsemestres(c, "INFO", {}), 3)
+end)
+
+test("what ScoDoc 7 clients call: XMLgetAbsEtud, formsemestre_description", function()
+  local c = new()
+  -- ScoDoc 6.5 writes justified="True"/"False", 9.0 "1"/"0": booleans either way
+  local abs = api.XMLgetAbsEtud(c, "INFO", { etudid = "EID3101", beg_date = "2021-01-01", end_date = "2021-06-30" })
+  t.eq(abs, { etudid = "EID3101", beg_date = "2021-01-01", end_date = "2021-06-30", abs = {
+    { begin = "2021-02-08 08:00:00", ["end"] = "2021-02-08 11:59:59", description = "", justified = false },
+    { begin = "2021-02-08 12:00:00", ["end"] = "2021-02-08 17:59:59", description = "RDV médical",
+      justified = true } } })
+  t.eq(api.XMLgetAbsEtud(c, "INFO", { code_nip = "21900100", beg_date = "2021-02-09", end_date = "2021-06-30" }).abs,
+       {})
+  t.fails("beg_date: '2021%-13%-01' is not a date",
+    api.XMLgetAbsEtud(c, "INFO", { etudid = "EID3101", beg_date = "2021-13-01", end_date = "2021-06-30" }))
+  t.eq(select(3, api.XMLgetAbsEtud(c, "INFO", { etudid = "EID9999", beg_date = "2021-01-01",
+                                               end_date = "2021-06-30" })), "not_found")
+  local d = both(api.formsemestre_description, "INFO", { formsemestre_id = "SEM3190" })
+  local codes = {}
+  for _, r in ipairs(d) do if r.Code ~= "" then codes[#codes + 1] = r.Code end end
+  t.eq(codes, { "M2103", "M2102", "M2201", "M2204" })
+  t.eq(d[#d]["Coef."], 7.5)
+  local ev = both(api.formsemestre_description, "INFO", { formsemestre_id = "SEM3190", with_evals = true })
+  t.eq(#ev, #d + 5)
+  local dated = {}
+  for _, r in ipairs(ev) do if r.jour ~= null then dated[#dated + 1] = r.jour .. " " .. r.description end end
+  t.eq(dated[1], "2021-02-22 TP POO")
+  t.eq(select(3, api.formsemestre_description(c, "INFO", { formsemestre_id = "SEM9999" })), "not_found")
+end)
+
+if mode.install then
+test("a default install: a fresh __aca token per answer; logout expires it on both sides", function()
+  reset()
+  local c = new()
+  t.ok(c:login())
+  local first = c.http:cookie("__aca")
+  t.ok(api.formation_list(c, "INFO", {}))
+  local second = c.http:cookie("__aca")
+  t.ok(first and second and first ~= second, "remember() sets a new token")
+  local jar = c:export_cookies()
+  c:logout()
+  t.eq({ c.http:cookie("__aca"), c.http:cookie("__ac") }, { nil, nil })
+  -- the server forgot the token: a client holding the old jar logs in again
+  reset()
+  local again = new { cookies = jar }
+  t.eq(#api.formation_list(again, "INFO", {}), 1)
+  local reqs = received()
+  t.eq({ #reqs, reqs[1].auth, reqs[2].auth }, { 2, "cookie", "basic" })
+end)
+end
+
 end

@@ -775,12 +775,18 @@ def make_handler(corpus, state, opts):
 
         def answer(self, auth, dept, canonical, function, pairs, params, path, cookie):
             v65 = opts.version == "6.5"
+            if not opts.install and auth.method in ("params", "basic") and auth.user:
+                # cookie_mode 1: a successful login answers with __ac (errors carry none)
+                cookie = [("Set-Cookie", "__ac=%s; Path=/" % ac_cookie(auth.user, auth.password))]
+
+            def send(status, ctype, body):
+                self.send(status, ctype, body, cookie if opts.install or status == 200 else [])
             if v65 and function == "list_depts":  # a repr of Zope folders, whatever is asked
                 folders = ", ".join("<Folder at /ScoDoc/%s>" % d for d in sorted(corpus.depts))
-                return self.send(200, "text/html", "[%s]" % folders, cookie)
+                return send(200, "text/html", "[%s]" % folders)
             if v65 and function == "EtatAbsencesGr":
                 if "group_id" not in params:  # EtatAbsencesGr(self, group_id, debut, fin, ...)
-                    return self.send(400, "text/html", MISSING_PARAM_PAGE % "group_id", cookie)
+                    return send(400, "text/html", MISSING_PARAM_PAGE % "group_id")
                 pairs = [("group_ids" if k == "group_id" else k, v) for k, v in pairs
                          if k not in ("group_ids", "with_boursier")]
             if v65 and function in ("do_moduleimpl_list", "do_moduleimpl_withmodule_list"):
@@ -805,7 +811,7 @@ def make_handler(corpus, state, opts):
                 got = fn(dept, params) if fn else None
                 if got is None:
                     return self.miss("no recorded answer for %s %s" % (canonical, list(key[2])))
-                return self.send(got[0], got[1], got[2], cookie)
+                return send(*got)
             status = ex["response"]["status"]
             ctype = ex["response"]["headers"]["Content-Type"]
             body = corpus.body(ex)
@@ -814,9 +820,7 @@ def make_handler(corpus, state, opts):
             elif status == 200 and opts.version != "7":
                 fmt = "json" if "json" in ctype else "xml" if "xml" in ctype else None
                 body = (to_6_5 if v65 else to_9_0)(function, fmt, body)
-            if not opts.install and status == 200 and auth.method in ("params", "basic") and auth.user:
-                cookie = {"Set-Cookie": "__ac=%s; Path=/" % ac_cookie(auth.user, auth.password)}
-            self.send(status, ctype, body, cookie)
+            send(status, ctype, body)
 
         def stateful(self, key, params):
             """The scenario answer for this request in the current state:
