@@ -524,6 +524,9 @@ end)
 
 test("the password is registered as a secret with sis.log while the client is open", function()
   local log = require "sis.log"
+  -- a default install's token is a secret like __ac
+  t.eq(log.redact("Set-Cookie: x; __aca=Zk3tQx; __ac=YWI6Yw%3D%3D"), "Set-Cookie: ***")
+  t.eq(log.redact("got __aca=Zk3tQx; Path=/"), "got __aca=***; Path=/")
   do
     local c <close> = new { password = "Tr3s-Secret!" }
     t.eq(log.redact("login with Tr3s-Secret! failed"), "login with *** failed")
