@@ -91,7 +91,7 @@ end)
 
 if mode == fakes.docs then
 test("sis scodoc: a timeout is one line, in the user's terms, with its evidence", function()
-  local slow = t.server(fakes.SCRIPT .. " --latency 1500")
+  local slow = fakes.start(fakes.docs, "--latency 1500")
   local code, out, err = scodoc("--timeout 0.5 list_depts", ENV:gsub("SIS_SCODOC_URL=%S+", "SIS_SCODOC_URL=" .. slow.url))
   slow.stop()
   t.eq({ code, out }, { 1, "" })

@@ -453,7 +453,7 @@ end)
 
 if mode == fakes.docs then
 test("timeouts and unreachable servers: the user's terms, the evidence apart", function()
-  local slow = t.server(fakes.SCRIPT .. " --latency 1500")
+  local slow = fakes.start(fakes.docs, "--latency 1500")
   local c = client.new { base_url = slow.url, username = READER.username, password = READER.password, timeout = 0.5 }
   local _, err, kind, detail = api.list_depts(c)
   t.eq({ err, kind }, { "scodoc: ScoDoc did not answer in time", "timeout" })

@@ -48,7 +48,8 @@ M.docs = ALL[1]
 -- test URLs: reset(), expire() (forget the __aca tokens), received() (the
 -- requests since the last reset), next_answer(status, ctype, body [, headers]).
 function M.start(mode, extra)
-  local fake = t.server(M.SCRIPT .. " " .. mode.args .. " " .. (extra or ""))
+  -- (30 s to start: the suite starts a score of them, on machines that may be busy)
+  local fake = t.server(M.SCRIPT .. " " .. mode.args .. " " .. (extra or ""), 30)
   fake.mode = mode
   local control = http.session()
   local function post(path, body)

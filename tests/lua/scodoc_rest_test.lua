@@ -173,7 +173,7 @@ test("ScoDoc refusals map to 403, timeouts to 504, unreadable answers to 502", f
   t.eq({ r.call("GET", "/api/scodoc/INFO/formations") },
        { 502, { error = "ScoDoc answered a page sis cannot read: formation_list: an HTML page where JSON was expected" } })
   if mode == fakes.docs then
-    local slow = t.server(fakes.SCRIPT .. " --latency 1500")
+    local slow = fakes.start(fakes.docs, "--latency 1500")
     local b = browser { scodoc_url = slow.url, timeout = 0.5 }
     t.eq({ b.login("lecteur_api", "Lecture-Info-2021") }, { 504, { error = "ScoDoc did not answer in time" } })
     slow.stop()
