@@ -2,7 +2,7 @@
 """Fake ScoDoc 7 server for tests: replays the recorded exchanges of
 tests/fixtures/scodoc/responses (see docs/scodoc.md, "The fake ScoDoc").
 
-  fake_scodoc.py --port-file FILE [--latency MS] [--fixtures DIR]
+  fake_scodoc.py --port-file FILE [--latency MS] [--fixtures DIR] [--tls PEM]
                  [--install [--login-status 401|200|500]] [--version 6.5|7|9.0]
                  [--nip-dot0]
 
@@ -81,10 +81,10 @@ import sys
 import threading
 import time
 import urllib.parse
-from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.dont_write_bytecode = True  # no __pycache__ in the tree for the helper below
-from fakeserver_common import serve  # noqa: E402 (tests/servers/, next to this file)
+from fakeserver_common import add_tls_option, serve  # noqa: E402 (tests/servers/, next to this file)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_FIXTURES = os.path.join(HERE, "..", "fixtures", "scodoc")
@@ -889,11 +889,12 @@ def main():
     ap.add_argument("--version", choices=("6.5", "7", "9.0"), default="7",
                     help="answer as this ScoDoc version writes (the corpus is 7)")
     ap.add_argument("--nip-dot0", action="store_true", help='NIPs stored as "NNN.0"')
+    add_tls_option(ap)
     args = ap.parse_args()
     corpus = Corpus(args.fixtures)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(corpus, State(), args))
     server.daemon_threads = True
-    serve(server, args.port_file)
+    serve(server, args.port_file, args.tls)
 
 
 if __name__ == "__main__":
