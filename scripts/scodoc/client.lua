@@ -115,17 +115,28 @@ local function page_text(html)
   return text.strip((s:gsub("%s+", " ")))
 end
 
+-- The text between the first `open` and the next `close` (plain finds: a
+-- pattern "open(.-)close" is retried from every `open` of a page that has
+-- no `close`, quadratic on a hostile page), leading blanks skipped.
+local function between(body, open, close)
+  local from = body:find(open, 1, true)
+  if not from then return nil end
+  from = body:find("%S", from + #open) or #body + 1
+  local to = body:find(close, from, true)
+  return to and body:sub(from, to - 1) or nil
+end
+
 -- The message of a ScoDoc/Zope error page.
 local function error_message(body)
-  local value = body:match("Error Value:%s*(.-)</")
+  local value = between(body, "Error Value:", "</")
   if value then return codec.html_unescape(value) end
-  local p = body:match("<h2>Erreur !</h2>%s*<p>(.-)</p>")
-  if p then return page_text(p) end
-  local param = body:match("The parameter, <em>(.-)</em>, was omitted")
+  local erreur = between(body, "<h2>Erreur !</h2>", "</p>")
+  if erreur and erreur:sub(1, 3) == "<p>" then return page_text(erreur:sub(4)) end
+  local param = between(body, "The parameter, <em>", "</em>, was omitted")
   if param then return "missing parameter " .. param end
-  local resource = body:match("<b>Resource:</b>%s*(.-)</p>")
+  local resource = between(body, "<b>Resource:</b>", "</p>")
   if resource then return "resource not found: " .. resource end
-  local title = body:match("<title>(.-)</title>")
+  local title = between(body, "<title>", "</title>")
   return title and page_text(title) or "no message"
 end
 

@@ -452,6 +452,18 @@ test("a write's message is its first paragraph, also when ScoDoc leaves paragrap
 end)
 
 if mode == fakes.docs then
+test("error pages are read in linear time, however hostile", function()
+  -- 200000 openings without their closing: "open(.-)close" patterns retried
+  -- from each of them: about an hour of CPU for the first one
+  for _, opening in ipairs { "Error Value:", "<title>", "<h2>Erreur !</h2>", "<b>Resource:</b>" } do
+    next_answer(500, "text/html", "<html>" .. ("x " .. opening):rep(200000))
+    local _, err, kind = api.formation_list(new(), "INFO", {})
+    t.eq({ err, kind }, opening:find("Erreur") and { "scodoc: no message", "bad_request" }
+      or { "scodoc: ScoDoc answered a page sis cannot read: formation_list: HTTP status 500", "unreadable" },
+      opening)
+  end
+end)
+
 test("timeouts and unreachable servers: the user's terms, the evidence apart", function()
   local slow = fakes.start(fakes.docs, "--latency 1500")
   local c = client.new { base_url = slow.url, username = READER.username, password = READER.password, timeout = 0.5 }
