@@ -109,9 +109,23 @@ local function authenticate(c, req, pairs_, force_login)
   return false
 end
 
+-- The text of a piece of HTML: tags become spaces, entities decoded,
+-- blanks collapsed. (Plain finds: "<[^>]*>" rescans to the end from every
+-- "<" of a page that never closes one.)
 local function page_text(html)
-  local s = html:gsub("<[^>]*>", " ")
-  s = codec.html_unescape(s)
+  local parts, i = {}, 1
+  while true do
+    local lt = html:find("<", i, true)
+    local gt = lt and html:find(">", lt + 1, true)
+    if not gt then
+      parts[#parts + 1] = html:sub(i)
+      break
+    end
+    parts[#parts + 1] = html:sub(i, lt - 1)
+    parts[#parts + 1] = " "
+    i = gt + 1
+  end
+  local s = codec.html_unescape(table.concat(parts))
   return text.strip((s:gsub("%s+", " ")))
 end
 

@@ -14,8 +14,11 @@ local function fail(path, msg) error({ path = path, msg = msg }, 0) end
 local function is_missing(v) return v == nil or v == null end
 
 -- A number from its lexeme: integers stay integers, decimals become floats.
+-- No ScoDoc number is 40 characters long: longer text is text (and the
+-- patterns below backtrack quadratically over a long run of digits).
 local function number(s)
   local t = text.strip(s)
+  if #t > 40 then return nil end
   if t:match("^[-+]?%d+$") then return math.tointeger(tonumber(t)) or tonumber(t) + 0.0 end
   if t:match("^[-+]?%d*%.?%d+[eE][-+]?%d+$") or t:match("^[-+]?%d*%.%d+$")
      or t:match("^[-+]?%d+%.%d*$") then

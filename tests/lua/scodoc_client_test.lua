@@ -462,6 +462,13 @@ test("error pages are read in linear time, however hostile", function()
       or { "scodoc: ScoDoc answered a page sis cannot read: formation_list: HTTP status 500", "unreadable" },
       opening)
   end
+  -- a write's page of unclosed tags ("<[^>]*>" rescanned it from every "<")
+  next_answer(200, "text/html", "<html><body><p>Ajout de 2 absences " .. ("<b"):rep(200000))
+  t.eq(api.doSignaleAbsence(new(SECRETARY), "INFO", { etudid = "EID3101", datedebut = "2021-03-08" }).count, 2)
+  -- a numeric field of a million digits and a letter is text
+  local digits = ("9"):rep(1000000) .. "x"
+  next_answer(200, "application/json", '[{"formation_id": "F", "version": "' .. digits .. '"}]')
+  t.eq(api.formation_list(new(), "INFO", {})[1].version, digits)
 end)
 
 test("timeouts and unreachable servers: the user's terms, the evidence apart", function()
