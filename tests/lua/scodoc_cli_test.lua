@@ -36,6 +36,22 @@ test("sis scodoc: lists from repeated names, dates in ISO, other auth modes", fu
   t.eq(json.decode(bul).note.value, 10.25)
 end)
 
+test("sis scodoc: the functions ScoDoc 7 clients call", function()
+  t.eq({ scodoc("get_etud_dept code_nip=21900137") }, { 0, '"INFO"\n', "" })
+  local code, out = scodoc("formsemestre_description dept=INFO formsemestre_id=SEM3190 with_evals=1")
+  t.eq(code, 0)
+  local rows = json.decode(out)
+  t.eq(rows[#rows]["Coef."], 7.5)
+  local _, via_xml = scodoc("--via xml formsemestre_description dept=INFO formsemestre_id=SEM3190 with_evals=1")
+  t.eq(via_xml, out)
+  local _, abs = scodoc("XMLgetAbsEtud dept=INFO etudid=EID3101 beg_date=2021-01-01 end_date=2021-06-30")
+  t.eq(#json.decode(abs).abs, 2)
+  local _, sems = scodoc("XMLgetFormsemestres dept=INFO etape_apo=V1INF2")
+  t.eq(json.decode(sems)[1].formsemestre_id, "SEM3160")
+  local _, e = scodoc("XMLgetEtudInfos dept=INFO etudid=EID3102")
+  t.eq(json.decode(e).nom, "D'AUBIGNY")
+end)
+
 test("a recorded ScoDoc run keeps the password off the disk in every auth mode", function()
   local codec = require "sis.codec"
   local ac = codec.base64_encode("lecteur_api:Lecture-Info-2021") -- ScoDoc's __ac cookie
