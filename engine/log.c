@@ -42,11 +42,16 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 #define BUFFER_MT "sis.log.buffer"
 
-/* Keys whose value is masked. Pair keys end at '=' or ':' (JSON "key": "v");
- * header keys in the header form (`Cookie: ...`) mask the rest of the line. */
-static const struct { const char *key; int header; } secret_keys[] = {
-    {"password", 0},   {"passwd", 0}, {"phpsessid", 0}, {"__ac", 0},          {"session", 0},
-    {"session_id", 0}, {"token", 0},  {"cookie", 1},    {"set-cookie", 1}, {"authorization", 1},
+/* Keys whose value is masked. A pair key ends at '=' (`key=v`, also
+ * URL-encoded) or, quoted, at ':' (JSON `"key": "v"`). A bare `key: v`
+ * counts only for the keys marked `colon`: "password: x" is a secret, while
+ * "POST /api/v3/session: handler failed" is an ordinary line. Header keys in
+ * the header form (`Cookie: ...`) mask the rest of the line. */
+enum { PAIR = 0, COLON = 1, HEADER = 2 };
+static const struct { const char *key; int form; } secret_keys[] = {
+    {"password", COLON}, {"passwd", COLON}, {"phpsessid", PAIR},  {"__ac", PAIR},
+    {"session", PAIR},   {"session_id", PAIR}, {"token", COLON},  {"cookie", HEADER},
+    {"set-cookie", HEADER}, {"authorization", HEADER},
 };
 
 static int level_from_env(void) {
@@ -94,21 +99,22 @@ static void put(buf *b, const char *s, size_t n) {
 static int is_quote(char c) { return c == '"' || c == '\''; }
 
 /* An '=' at s[j] (also URL-encoded, as in a form field holding a query
- * string: data=username%3Dx%26password%3Dy): its length, else 0. */
-static size_t equals_at(const char *s, size_t n, size_t j) {
-    if (j < n && (s[j] == '=' || s[j] == ':')) return 1;
+ * string: data=username%3Dx%26password%3Dy), or a ':' when colon is set:
+ * its length, else 0. */
+static size_t equals_at(const char *s, size_t n, size_t j, int colon) {
+    if (j < n && (s[j] == '=' || (colon && s[j] == ':'))) return 1;
     if (j + 2 < n && s[j] == '%' && s[j + 1] == '3' && (s[j + 2] == 'D' || s[j + 2] == 'd')) return 3;
     return 0;
 }
 
 /* The value after a pair key ending at i (`key=v`, `"key": "v"`, also with
- * escaped quotes as in JSON inside a JSON string). Returns its length and
- * sets *start; a quoted value runs to its closing quote, spaces included,
- * else to a delimiter. 0 when no value follows. */
-static size_t pair_value(const char *s, size_t n, size_t i, size_t *start) {
+ * escaped quotes as in JSON inside a JSON string; `key: v` when bare_colon).
+ * Returns its length and sets *start; a quoted value runs to its closing
+ * quote, spaces included, else to a delimiter. 0 when no value follows. */
+static size_t pair_value(const char *s, size_t n, size_t i, int bare_colon, size_t *start) {
     size_t j = i;
     while (j < n && (is_quote(s[j]) || s[j] == '\\')) j++; /* the key's closing quote */
-    size_t eq = equals_at(s, n, j);
+    size_t eq = equals_at(s, n, j, bare_colon || j > i);
     if (!eq) return 0;
     int encoded = eq == 3;
     j += eq;
@@ -154,7 +160,7 @@ static size_t secret_at(const char *s, size_t n, size_t i, size_t *start) {
         if (c != secret_keys[k].key[0]) continue; /* cheap first: most positions start no key */
         size_t kl = strlen(secret_keys[k].key);
         if (n - i < kl || strncasecmp(s + i, secret_keys[k].key, kl)) continue;
-        if (secret_keys[k].header && i + kl < n && s[i + kl] == ':') {
+        if (secret_keys[k].form == HEADER && i + kl < n && s[i + kl] == ':') {
             size_t v = i + kl + 1, e;
             while (v < n && s[v] == ' ') v++;
             for (e = v; e < n && s[e] != '\r' && s[e] != '\n'; e++) {}
@@ -163,7 +169,7 @@ static size_t secret_at(const char *s, size_t n, size_t i, size_t *start) {
         }
         /* a key counts only when a value follows it ("password=x",
          * "password": "x"), so prose such as "passwordless" is kept */
-        if ((len = pair_value(s, n, i + kl, start))) return len;
+        if ((len = pair_value(s, n, i + kl, secret_keys[k].form != PAIR, start))) return len;
     }
     /* registered secrets, wherever they appear: the longest one here */
     size_t longest = 0;
