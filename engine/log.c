@@ -54,11 +54,16 @@ static const struct { const char *key; int form; } secret_keys[] = {
     {"set-cookie", HEADER}, {"authorization", HEADER},
 };
 
+int sis_log_level_named(const char *name) {
+    for (int i = 0; level_names[i]; i++)
+        if (!strcasecmp(name, level_names[i])) return i;
+    return -1;
+}
+
 static int level_from_env(void) {
     const char *e = getenv("SIS_LOG_LEVEL");
-    for (int i = 0; e && level_names[i]; i++)
-        if (!strcasecmp(e, level_names[i])) return i;
-    return SIS_LOG_INFO;
+    int level = e ? sis_log_level_named(e) : -1;
+    return level < 0 ? SIS_LOG_INFO : level;
 }
 
 static int get_level(void) {
