@@ -87,3 +87,33 @@ t.test("Ctrl-C in a Lua loop stops sis run at once: one line, $? = 130", functio
   interrupted(ctrl_c(t.sis .. " run " .. dir .. "/spin.lua", "spinning"))
   os.execute("rm -rf " .. dir)
 end)
+
+-- sis focus / sis scodoc with their upstream's address
+local function timeout_refused(cmd)
+  for _, bad in ipairs { "0", "-1", "soon", "90000" } do
+    usage_error(string.format("SIS_FOCUS_PASSWORD=x SIS_SCODOC_PASSWORD=x %s %s --timeout %s list_depts",
+      t.sis, cmd, bad), "%-%-timeout wants a number of seconds in %]0, 86400%], not '" .. bad:gsub("%p", "%%%0") .. "'")
+  end
+end
+
+t.test("sis focus --timeout 0 (or not a number) is a usage error", function()
+  timeout_refused("focus --url http://127.0.0.1:1/ --user u")
+end)
+
+t.test("Ctrl-C at sis focus's password prompt stops it at once: one line, $? = 130", function()
+  local fake = require "focus_fake"
+  local server = fake.start()
+  local transcript, status = ctrl_c(string.format("env -u SIS_FOCUS_PASSWORD %s focus --url %s --user %s portal",
+    t.sis, server.base, fake.user), "Focus password: ")
+  interrupted(transcript, status)
+  t.match(transcript, "^Focus password: ")
+  t.eq(server.stats().logins or 0, 0)
+end)
+
+t.test("Ctrl-C while sis focus waits for Focus stops it at once: one line, $? = 130", function()
+  local fake = require "focus_fake"
+  local server = fake.start("--latency 3000")
+  -- typed a second after the start: sis waits for the login's answer
+  interrupted(ctrl_c(string.format("env SIS_FOCUS_PASSWORD=%s %s focus --url %s --user %s courses",
+    fake.password, t.sis, server.base, fake.user), nil, 1))
+end)
