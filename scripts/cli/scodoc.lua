@@ -10,8 +10,8 @@ Calls one ScoDoc 7 API function and prints its normalised answer as JSON
 (docs/scodoc.md). Parameters use ScoDoc's names; dept=DEPT gives the
 department (all functions but list_depts); a name given twice makes a list
 (group_ids=G1 group_ids=G2, or group_ids=G1,G2). Dates as yyyy-mm-dd.
-The password comes from the environment variable SIS_SCODOC_PASSWORD
-(never from the command line).
+The password comes from the environment variable SIS_SCODOC_PASSWORD or is
+asked for (never on the command line).
 
 options:
   --url URL      ScoDoc base URL, e.g. https://scodoc.example.org/ (env SIS_SCODOC_URL)
@@ -44,7 +44,7 @@ example:
 local cmd = cli.new("scodoc", USAGE)
 local die = cmd.die
 
-local opts, words = cmd.options({ ... }, { url = true, user = true, via = true, auth = true, timeout = true },
+local opts, words = cmd.options({ ... }, { url = true, user = true, via = true, auth = true, timeout = cli.seconds },
   { url = os.getenv("SIS_SCODOC_URL"), user = os.getenv("SIS_SCODOC_USER"),
     via = "json", auth = "cookie", timeout = 30 },
   { password = "the password comes from SIS_SCODOC_PASSWORD, never the command line" })
@@ -64,8 +64,7 @@ local timeout = tonumber(opts.timeout) or die("--timeout must be a number")
 if not opts.url then die("no ScoDoc URL (--url or SIS_SCODOC_URL)") end
 if opts.via ~= "json" and opts.via ~= "xml" then die("--via must be json or xml") end
 
-local password = os.getenv("SIS_SCODOC_PASSWORD")
-if opts.user and not password then die("no password: set SIS_SCODOC_PASSWORD") end
+local password = opts.user and cmd.password("SIS_SCODOC_PASSWORD", "ScoDoc password")
 local ok, c = pcall(client.new, { base_url = opts.url, username = opts.user,
   password = opts.user and password, auth = opts.auth, timeout = timeout })
 if not ok then die((tostring(c):gsub("^.-client%.new: ", ""))) end

@@ -117,3 +117,17 @@ t.test("Ctrl-C while sis focus waits for Focus stops it at once: one line, $? = 
   interrupted(ctrl_c(string.format("env SIS_FOCUS_PASSWORD=%s %s focus --url %s --user %s courses",
     fake.password, t.sis, server.base, fake.user), nil, 1))
 end)
+
+t.test("sis scodoc --timeout 0 (or not a number) is a usage error", function()
+  timeout_refused("scodoc --url http://127.0.0.1:1/ --user u")
+end)
+
+t.test("sis scodoc takes the password as sis focus does: stdin, or a prompt Ctrl-C stops", function()
+  local fake = t.server("python3 " .. t.root .. "/tests/servers/fake_scodoc.py")
+  local cmd = string.format("%s scodoc --url %s --user lecteur_api list_depts", t.sis, fake.url)
+  local code, out, err = t.exec("echo Lecture-Info-2021 | env -u SIS_SCODOC_PASSWORD " .. cmd)
+  t.eq({ code, out, err }, { 0, '[\n  "INFO"\n]\n', "" })
+  local transcript, status = ctrl_c("env -u SIS_SCODOC_PASSWORD " .. cmd, "ScoDoc password: ")
+  interrupted(transcript, status)
+  t.match(transcript, "^ScoDoc password: ")
+end)
