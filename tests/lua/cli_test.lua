@@ -131,3 +131,15 @@ t.test("sis scodoc takes the password as sis focus does: stdin, or a prompt Ctrl
   interrupted(transcript, status)
   t.match(transcript, "^ScoDoc password: ")
 end)
+
+t.test("a command's failure is said once; --log-level warn adds the log lines behind it", function()
+  local fake = require "focus_fake"
+  local cmd = string.format("SIS_FOCUS_PASSWORD=x %s %%s focus --url %s --user u portal </dev/null",
+    t.sis, fake.dead_port_url())
+  local code, out, err = t.exec(cmd:format(""))
+  t.eq({ code, out }, { 1, "" })
+  t.match(err, "^sis focus: login failed %(502%): [^\n]*connect[^\n]*\n$")
+  code, out, err = t.exec(cmd:format("--log-level warn"))
+  t.eq({ code, out }, { 1, "" })
+  t.match(err, "^%S+ warn  focus: connect: [^\n]*\nsis focus: login failed")
+end)
