@@ -12,7 +12,7 @@ CC       ?= cc
 # Debian packages: build, run, test and bench (README lists why each is needed).
 DEB_PKGS := build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev \
             libgumbo-dev lua-cjson-dev libcivetweb-dev libexpat1-dev libssl-dev \
-            zlib1g-dev python3 curl valgrind wrk
+            zlib1g-dev python3 curl valgrind wrk man-db groff-base
 PKGS     := lua5.4 lua5.4-cjson libcurl gumbo expat libcrypto zlib
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -35,7 +35,7 @@ ASAN_LIB := $(LIB_SRC:engine/%.c=$(BUILD)/asan/obj/%.o)
 TESTS    := $(TEST_SRC:tests/c/%.c=$(BUILD)/%)
 ASAN_TESTS := $(TEST_SRC:tests/c/%.c=$(BUILD)/asan/%)
 
-.PHONY: all deps test test-fast run bench install clean asan
+.PHONY: all deps test test-fast run bench install uninstall clean asan
 all: $(BUILD)/sis
 
 $(BUILD)/obj/%.o: engine/%.c
@@ -87,10 +87,34 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/sis
 	@BUILD=$(BUILD) bench/run.sh
 
+# What `make install` puts under $(DESTDIR)$(PREFIX), and `make uninstall` removes
+# (files by name; of the directories, only those that hold nothing else).
+BINDIR   := $(PREFIX)/bin
+SHAREDIR := $(PREFIX)/share/sis
+MANDIR   := $(PREFIX)/share/man/man1
+DOCDIR   := $(PREFIX)/share/doc/sis
+SCRIPT_FILES  = $(shell find scripts -type f)
+DOC_FILES     = README.md CHANGELOG.md LICENSE
+DOCS_FILES    = $(wildcard docs/*.md)
+EXAMPLE_FILES = $(wildcard examples/*.lua) examples/sis.service examples/sis.env
+
 install: $(BUILD)/sis
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/sis
-	install -m 755 $(BUILD)/sis $(DESTDIR)$(PREFIX)/bin/sis
-	cp -r scripts $(DESTDIR)$(PREFIX)/share/sis/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples
+	install -m 755 $(BUILD)/sis $(DESTDIR)$(BINDIR)/sis
+	install -d $(DESTDIR)$(SHAREDIR)
+	cp -r scripts $(DESTDIR)$(SHAREDIR)/
+	install -m 644 docs/sis.1 $(DESTDIR)$(MANDIR)/sis.1
+	install -m 644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	install -m 644 $(DOCS_FILES) $(DESTDIR)$(DOCDIR)/docs/
+	install -m 644 $(EXAMPLE_FILES) $(DESTDIR)$(DOCDIR)/examples/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sis $(DESTDIR)$(MANDIR)/sis.1
+	rm -f $(addprefix $(DESTDIR)$(SHAREDIR)/,$(SCRIPT_FILES))
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOC_FILES) $(DOCS_FILES))
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(EXAMPLE_FILES)))
+	for d in $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(DOCDIR); do \
+	  [ ! -d "$$d" ] || find "$$d" -depth -type d -empty -delete; done
 
 clean:
 	rm -rf $(BUILD)
