@@ -44,6 +44,7 @@ t.test("make install puts a working sis, its scripts, man page, docs and example
                  "opt/sis-test/share/sis/scripts/cli/focus.lua", "opt/sis-test/share/sis/scripts/lib/cli.lua",
                  "opt/sis-test/share/doc/sis/README.md", "opt/sis-test/share/doc/sis/LICENSE",
                  "opt/sis-test/share/doc/sis/CHANGELOG.md", "opt/sis-test/share/doc/sis/docs/server.md",
+                 "opt/sis-test/share/doc/sis/docs/focus-pages.md",
                  "opt/sis-test/share/doc/sis/examples/sis.service", "opt/sis-test/share/doc/sis/examples/sis.env",
                  "opt/sis-test/share/doc/sis/examples/bulletin.lua" }
   local have = {}
