@@ -88,21 +88,26 @@ bench: deps
 	@BUILD=$(BUILD) bench/run.sh
 
 # What `make install` puts under $(DESTDIR)$(PREFIX), and `make uninstall` removes
-# (files by name; of the directories, only those that hold nothing else).
+# (the shipped scripts whole, the other files by name; of the directories, only
+# those that hold nothing else).
 BINDIR   := $(PREFIX)/bin
 SHAREDIR := $(PREFIX)/share/sis
 MANDIR   := $(PREFIX)/share/man/man1
 DOCDIR   := $(PREFIX)/share/doc/sis
-SCRIPT_FILES  = $(shell find scripts -type f)
 DOC_FILES     = README.md CHANGELOG.md LICENSE
 DOCS_FILES    = $(wildcard docs/*.md)
 EXAMPLE_FILES = $(wildcard examples/*.lua) examples/sis.service examples/sis.env
 
 install: $(BUILD)/sis
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(MANDIR) \
+	  $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples
 	install -m 755 $(BUILD)/sis $(DESTDIR)$(BINDIR)/sis
-	install -d $(DESTDIR)$(SHAREDIR)
-	cp -r scripts $(DESTDIR)$(SHAREDIR)/
+	@# the shipped scripts are replaced whole (no stale file survives); a
+	@# school's overlay lives elsewhere (SIS_SCRIPTS, docs/adapting.md)
+	rm -rf $(DESTDIR)$(SHAREDIR)/scripts.new
+	cp -r scripts $(DESTDIR)$(SHAREDIR)/scripts.new
+	rm -rf $(DESTDIR)$(SHAREDIR)/scripts
+	mv $(DESTDIR)$(SHAREDIR)/scripts.new $(DESTDIR)$(SHAREDIR)/scripts
 	install -m 644 docs/sis.1 $(DESTDIR)$(MANDIR)/sis.1
 	install -m 644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
 	install -m 644 $(DOCS_FILES) $(DESTDIR)$(DOCDIR)/docs/
@@ -110,7 +115,7 @@ install: $(BUILD)/sis
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sis $(DESTDIR)$(MANDIR)/sis.1
-	rm -f $(addprefix $(DESTDIR)$(SHAREDIR)/,$(SCRIPT_FILES))
+	rm -rf $(DESTDIR)$(SHAREDIR)/scripts
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOC_FILES) $(DOCS_FILES))
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(EXAMPLE_FILES)))
 	for d in $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(DOCDIR); do \

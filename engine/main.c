@@ -28,9 +28,11 @@ static const char usage[] =
     "  focus [options] ENDPOINT   fetch one endpoint from a live Focus (sis focus --help)\n"
     "  scodoc [options] FUNCTION  call a ScoDoc function (sis scodoc --help)\n"
     "  serve [options]            serve the REST API (sis serve --help)\n"
+    "  scripts [MODULE...]        the scripts search path, the file a module comes from\n"
     "\n"
     "global options:\n"
-    "  --scripts DIR      scripts directory (env SIS_SCRIPTS; default: the in-tree one)\n"
+    "  --scripts DIR      a scripts directory in front of the shipped scripts (repeatable;\n"
+    "                     env SIS_SCRIPTS, ':'-separated); the first holding a module wins\n"
     "  --record DIR       record every HTTP exchange to a cassette (env SIS_HTTP_RECORD)\n"
     "  --replay DIR       answer HTTP requests from a cassette, no network (SIS_HTTP_REPLAY)\n"
     "  --log-level LEVEL  debug, info, warn or error (env SIS_LOG_LEVEL)\n"
@@ -52,26 +54,38 @@ static const char serve_usage[] =
     "  --threads     worker threads (env SIS_THREADS, default 16)\n"
     "  --focus-url   Focus base URL, e.g. https://focus.example.org/ (env SIS_FOCUS_URL)\n"
     "  --scodoc-url  ScoDoc base URL, e.g. https://scodoc.example.org/ (env SIS_SCODOC_URL)\n"
-    "  --scripts     scripts directory (env SIS_SCRIPTS; also a global option)\n"
+    "  --scripts     a scripts directory in front of the shipped ones (repeatable;\n"
+    "                env SIS_SCRIPTS; also a global option)\n"
     "  --port-file   write the port there once listening (env SIS_PORT_FILE; for port 0)\n"
     "global options (--log-level, --record, --replay) go before `serve`: sis --log-level debug serve\n";
 
-/* `--flag VALUE` sets the environment variable env. */
+/* --scripts DIR, repeatable: appended to SIS_SCRIPTS (the first one given
+ * replaces what the environment said). */
+static void add_scripts(const char *dir) {
+    static int given;
+    static char list[SIS_SCRIPTS_MAX * 256];
+    if (!given++) snprintf(list, sizeof list, "%s", dir);
+    else if (strlen(list) + strlen(dir) + 2 <= sizeof list) strcat(strcat(list, ":"), dir);
+    setenv("SIS_SCRIPTS", list, 1);
+}
+
+/* `--flag VALUE` sets the environment variable env (or calls set). */
 typedef struct {
     const char *flag, *env;
+    void (*set)(const char *value);
 } flag;
 
 static const flag global_flags[] = {
-    {"--scripts", "SIS_SCRIPTS"},
-    {"--record", "SIS_HTTP_RECORD"},
-    {"--replay", "SIS_HTTP_REPLAY"},
-    {"--log-level", "SIS_LOG_LEVEL"},
+    {"--scripts", "SIS_SCRIPTS", add_scripts},
+    {"--record", "SIS_HTTP_RECORD", NULL},
+    {"--replay", "SIS_HTTP_REPLAY", NULL},
+    {"--log-level", "SIS_LOG_LEVEL", NULL},
 };
 
 static const flag serve_flags[] = {
-    {"--listen", "SIS_LISTEN"},         {"--threads", "SIS_THREADS"},
-    {"--focus-url", "SIS_FOCUS_URL"},   {"--scodoc-url", "SIS_SCODOC_URL"},
-    {"--scripts", "SIS_SCRIPTS"},       {"--port-file", "SIS_PORT_FILE"},
+    {"--listen", "SIS_LISTEN", NULL},       {"--threads", "SIS_THREADS", NULL},
+    {"--focus-url", "SIS_FOCUS_URL", NULL}, {"--scodoc-url", "SIS_SCODOC_URL", NULL},
+    {"--scripts", "SIS_SCRIPTS", add_scripts}, {"--port-file", "SIS_PORT_FILE", NULL},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))
@@ -91,13 +105,24 @@ static int take_flag(const flag *flags, size_t n, const char *who, int argc, cha
         fprintf(stderr, "%s: %s needs a value (%s --help)\n", who, a, who);
         return 2;
     }
-    setenv(flags[f].env, argv[++*i], 1);
+    if (flags[f].set) flags[f].set(argv[++*i]);
+    else setenv(flags[f].env, argv[++*i], 1);
     return 0;
+}
+
+/* Sets the scripts path from SIS_SCRIPTS: a directory that does not exist
+ * is a usage error (2). */
+static int init_scripts(void) {
+    char err[PATH_MAX + 64];
+    if (sis_scripts_path_set(NULL, err, sizeof err) == 0) return 0;
+    fprintf(stderr, "sis: %s\n", err);
+    return 2;
 }
 
 /* The settings every command reads, checked once: a wrong one is a usage
  * error here rather than a Lua error at the first require. */
 static int check_settings(void) {
+    if (init_scripts() != 0) return 2;
     const char *level = getenv("SIS_LOG_LEVEL");
     if (level && sis_log_level_named(level) < 0) {
         fprintf(stderr, "sis: --log-level (SIS_LOG_LEVEL) wants debug, info, warn or error, not '%s'\n", level);
@@ -152,14 +177,20 @@ static int run_script(const char *path, int argc, char **argv) {
     return rc;
 }
 
+/* The first file of the scripts path that is `script` (.lua optional) → 1
+ * and path; else 0 and path names it in the first directory. */
 static int script_path(char *path, size_t size, const char *script) {
     size_t n = strlen(script);
     const char *ext = n >= 4 && !strcmp(script + n - 4, ".lua") ? "" : ".lua";
-    return snprintf(path, size, "%s/%s%s", sis_scripts_dir(), script, ext) < (int)size && access(path, R_OK) == 0;
+    for (size_t i = 0; i < sis_scripts_count(); i++)
+        if (snprintf(path, size, "%s/%s%s", sis_scripts_at(i), script, ext) < (int)size && access(path, R_OK) == 0)
+            return 1;
+    snprintf(path, size, "%s/%s%s", sis_scripts_dir(), script, ext);
+    return 0;
 }
 
 /* `sis run`: SCRIPT as given (a path, or "-" for stdin, as lua does), else
- * relative to the scripts directory (so `sis run tools/x` works). */
+ * relative to the scripts path (so `sis run tools/x` works). */
 static int run(int argc, char **argv) {
     if (argc < 1) {
         fputs(run_usage, stderr);
@@ -191,25 +222,32 @@ static int is_command_file(const struct dirent *e) {
 }
 
 /* "unknown command" and the commands there are: run, serve, help and the
- * scripts under <scripts>/cli/. */
+ * scripts cli/NAME.lua of the scripts path (each name once). */
 static int unknown_command(const char *cmd) {
     fprintf(stderr, "sis: unknown command '%s'; commands: run, serve, help", cmd);
-    char dir[PATH_MAX];
-    struct dirent **names;
-    int n = -1;
-    if (snprintf(dir, sizeof dir, "%s/cli", sis_scripts_dir()) < (int)sizeof dir)
-        n = scandir(dir, &names, is_command_file, alphasort);
-    for (int k = 0; k < n; k++) {
-        fprintf(stderr, ", %.*s", (int)strlen(names[k]->d_name) - 4, names[k]->d_name);
-        free(names[k]);
+    for (size_t i = 0; i < sis_scripts_count(); i++) {
+        char dir[PATH_MAX], path[PATH_MAX];
+        struct dirent **names;
+        int n = -1;
+        if (snprintf(dir, sizeof dir, "%s/cli", sis_scripts_at(i)) < (int)sizeof dir)
+            n = scandir(dir, &names, is_command_file, alphasort);
+        for (int k = 0; k < n; k++) {
+            int len = (int)strlen(names[k]->d_name) - 4;
+            char name[PATH_MAX];
+            snprintf(name, sizeof name, "cli/%.*s", len, names[k]->d_name);
+            /* listed where the path finds it first */
+            if (script_path(path, sizeof path, name) && !strncmp(path, dir, strlen(dir)))
+                fprintf(stderr, ", %.*s", len, names[k]->d_name);
+            free(names[k]);
+        }
+        if (n >= 0) free(names);
     }
-    if (n >= 0) free(names);
     fputs(" (sis --help)\n", stderr);
     return 2;
 }
 
-/* Any other command: scripts/cli/<command>.lua, only ever from the scripts
- * directory, whatever the current directory holds. */
+/* Any other command: cli/<command>.lua, only ever from the scripts path,
+ * whatever the current directory holds. */
 static int command(const char *cmd, int argc, char **argv) {
     char script[PATH_MAX], path[PATH_MAX];
     if (strchr(cmd, '/') || snprintf(script, sizeof script, "cli/%s", cmd) >= (int)sizeof script ||
@@ -226,6 +264,7 @@ static int serve(int argc, char **argv) {
         }
         if (take_flag(serve_flags, COUNT(serve_flags), "sis serve", argc, argv, &i)) return 2;
     }
+    if (init_scripts() != 0) return 2; /* again: serve's own --scripts */
     sis_serve_options opt = {.listen = getenv("SIS_LISTEN"), .threads = 0, .host = NULL};
     if (!opt.listen) opt.listen = "127.0.0.1:5000";
     const char *threads = getenv("SIS_THREADS");
