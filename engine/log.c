@@ -212,6 +212,63 @@ char *sis_redact(const char *s, size_t n, size_t *outlen) {
 
 /* ------------------------------------------------------------------ writing */
 
+/* Held lines (log.hold): a command whose last message says why it failed
+ * holds its log lines, then writes those that message does not already say
+ * (log.release), so that a failure is said once. Lines still held at exit
+ * are written then. */
+typedef struct {
+    char *line;    /* "stamp level message\n", redacted */
+    size_t msg_at; /* where the message starts in it */
+} held_line;
+static struct {
+    held_line *v;
+    size_t n, cap;
+} held;
+static atomic_int holding;
+static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Keeps head + msg[0..n) as a held line; 0 when nothing is held (then, or
+ * short of memory, the caller writes the line). */
+static int hold_line(const char *head, const char *msg, size_t n) {
+    size_t at = strlen(head);
+    char *line = malloc(at + n + 2);
+    if (!line) return 0;
+    memcpy(line, head, at);
+    memcpy(line + at, msg, n);
+    memcpy(line + at + n, "\n", 2);
+    pthread_mutex_lock(&held_lock);
+    int kept = atomic_load(&holding);
+    if (kept && held.n == held.cap) {
+        size_t cap = held.cap ? 2 * held.cap : 16;
+        held_line *v = realloc(held.v, cap * sizeof *v);
+        if (v) held.v = v, held.cap = cap;
+        else kept = 0;
+    }
+    if (kept) held.v[held.n++] = (held_line){line, at};
+    pthread_mutex_unlock(&held_lock);
+    if (!kept) free(line);
+    return kept;
+}
+
+/* Writes the held lines but those whose message occurs in `except` (NULL:
+ * all), and stops holding. */
+static void release_held(const char *except) {
+    pthread_mutex_lock(&held_lock);
+    for (size_t i = 0; i < held.n; i++) {
+        const char *msg = held.v[i].line + held.v[i].msg_at;
+        size_t len = strlen(msg) - 1; /* without its newline */
+        if (!except || !memmem(except, strlen(except), msg, len)) fputs(held.v[i].line, stderr);
+        free(held.v[i].line);
+    }
+    free(held.v);
+    held.v = NULL;
+    held.n = held.cap = 0;
+    atomic_store(&holding, 0);
+    pthread_mutex_unlock(&held_lock);
+}
+
+static void release_at_exit(void) { release_held(NULL); }
+
 static void emit(int level, const char *msg, size_t len) {
     size_t n;
     char *clean = sis_redact(msg, len, &n);
@@ -220,7 +277,9 @@ static void emit(int level, const char *msg, size_t len) {
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf(stderr, "%s %-5s %.*s\n", stamp, level_names[level], (int)n, clean);
+    char head[48];
+    snprintf(head, sizeof head, "%s %-5s ", stamp, level_names[level]);
+    if (!atomic_load(&holding) || !hold_line(head, clean, n)) fprintf(stderr, "%s%.*s\n", head, (int)n, clean);
     free(clean);
 }
 
@@ -263,6 +322,28 @@ static int l_level(lua_State *L) {
     if (!lua_isnoneornil(L, 1)) atomic_store(&current_level, luaL_checkoption(L, 1, NULL, level_names));
     lua_pushstring(L, level_names[get_level()]);
     return 1;
+}
+
+/* log.hold(): lines are held from now on (written at log.release or exit). */
+static int l_hold(lua_State *L) {
+    (void)L;
+    static int at_exit;
+    pthread_mutex_lock(&held_lock);
+    if (!at_exit) at_exit = atexit(release_at_exit) == 0;
+    atomic_store(&holding, 1);
+    pthread_mutex_unlock(&held_lock);
+    return 0;
+}
+
+/* log.release([except]): writes the held lines but those whose message
+ * `except` (redacted, as they are) already says; holding stops. */
+static int l_release(lua_State *L) {
+    size_t n;
+    const char *except = luaL_optlstring(L, 1, NULL, &n);
+    char *clean = except ? sis_redact(except, n, NULL) : NULL;
+    release_held(clean);
+    free(clean);
+    return 0;
 }
 
 static int buffer_gc(lua_State *L) {
@@ -363,7 +444,8 @@ int luaopen_sis_log(lua_State *L) {
         {"debug", l_debug}, {"info", l_info}, {"warn", l_warn}, {"error", l_error}, {NULL, NULL},
     };
     static const luaL_Reg funcs[] = {
-        {"level", l_level}, {"redact", l_redact}, {"secret", l_secret}, {"forget", l_forget}, {NULL, NULL},
+        {"level", l_level},   {"redact", l_redact}, {"secret", l_secret},
+        {"forget", l_forget}, {"hold", l_hold},     {"release", l_release}, {NULL, NULL},
     };
     if (luaL_newmetatable(L, BUFFER_MT)) {
         lua_pushcfunction(L, buffer_gc);

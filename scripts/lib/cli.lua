@@ -9,9 +9,11 @@
 --   local pw = c.password("SIS_FOCUS_PASSWORD", "Focus password")
 --
 -- A command's failure is said once, by its final message: unless
--- SIS_LOG_LEVEL (--log-level) says otherwise, commands log errors only (the
--- services' warn lines repeat what the final message says; `--log-level
--- warn` shows them, with the upstream details).
+-- SIS_LOG_LEVEL (--log-level) says otherwise, a command logs warnings and
+-- errors (the parsers' warnings among them), holds those lines, and writes
+-- them before its answer or its final message, but a line that final
+-- message repeats (a service logs the failure it returns). With a level
+-- given, the log is written as it comes, whole.
 local json = require "sis.json"
 local log = require "sis.log"
 local term = require "sis.term"
@@ -30,11 +32,16 @@ end
 -- they point to `sis NAME --help`).
 function M.new(name, usage, show_usage)
   local c = {}
-  if not os.getenv("SIS_LOG_LEVEL") then log.level("error") end
+  if not os.getenv("SIS_LOG_LEVEL") then
+    log.level("warn")
+    log.hold()
+  end
 
-  -- "sis NAME: msg" on stderr, exit status `code` (default 2).
+  -- "sis NAME: msg" on stderr (after the held log lines it does not
+  -- repeat), exit status `code` (default 2).
   function c.die(msg, code)
-    io.stderr:write("sis ", name, ": ", msg, "\n")
+    log.release(msg)
+    io.stderr:write("sis ", name, ": ", log.redact(msg), "\n")
     os.exit(code or 2, true)
   end
 
@@ -98,6 +105,7 @@ function M.new(name, usage, show_usage)
 
   -- The answer on stdout: pretty JSON, keys sorted.
   function c.print_json(value)
+    log.release()
     io.write(json.encode(value, { pretty = true }), "\n")
   end
 

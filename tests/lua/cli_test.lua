@@ -132,7 +132,7 @@ t.test("sis scodoc takes the password as sis focus does: stdin, or a prompt Ctrl
   t.match(transcript, "^ScoDoc password: ")
 end)
 
-t.test("a command's failure is said once; --log-level warn adds the log lines behind it", function()
+t.test("a command's failure is said once; with --log-level the log comes whole", function()
   local fake = require "focus_fake"
   local cmd = string.format("SIS_FOCUS_PASSWORD=x %s %%s focus --url %s --user u portal </dev/null",
     t.sis, fake.dead_port_url())

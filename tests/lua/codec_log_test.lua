@@ -179,3 +179,22 @@ t.test("ordinary log lines survive redaction: only values of secret keys are mas
   t.eq(log.redact("password: hunter2 passwd:x2 token: abc def"), "password: *** passwd:*** token: *** def")
   t.eq(log.redact("data=session%3Dabc%26y%3D1"), "data=session%3D***%26y%3D1")
 end)
+
+t.test("held log lines are written at release but those the final message repeats, and at exit", function()
+  local code, out, err = t.exec(t.sis .. [[ run - <<'X'
+local log = require "sis.log"
+log.hold()
+log.warn("kept line")
+log.warn("focus: connect: refused password=hunter2")
+io.stderr:write("before release\n")
+log.release("login failed (502): focus: connect: refused password=hunter2")
+log.warn("written at once")
+log.hold()
+log.warn("held at exit")
+os.exit(3)
+X]])
+  t.eq({ code, out }, { 3, "" })
+  local lines = {}
+  for line in err:gmatch("[^\n]+") do lines[#lines + 1] = line:gsub("^%d%d%d%d%-%d%d%-%d%dT[%d:]+ ", "") end
+  t.eq(lines, { "before release", "warn  kept line", "warn  written at once", "warn  held at exit" })
+end)
