@@ -36,6 +36,7 @@ static const char usage[] =
     "  --record DIR       record every HTTP exchange to a cassette (env SIS_HTTP_RECORD)\n"
     "  --replay DIR       answer HTTP requests from a cassette, no network (SIS_HTTP_REPLAY)\n"
     "  --log-level LEVEL  debug, info, warn or error (env SIS_LOG_LEVEL)\n"
+    "  --ca-file FILE     CA certificates (PEM) trusted instead of the system's (SIS_CA_FILE)\n"
     "  -h, --help         this help\n"
     "  -V, --version      print the version\n"
     "\n"
@@ -80,6 +81,7 @@ static const flag global_flags[] = {
     {"--record", "SIS_HTTP_RECORD", NULL},
     {"--replay", "SIS_HTTP_REPLAY", NULL},
     {"--log-level", "SIS_LOG_LEVEL", NULL},
+    {"--ca-file", "SIS_CA_FILE", NULL},
 };
 
 static const flag serve_flags[] = {
