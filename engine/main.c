@@ -11,6 +11,7 @@
 #include <lauxlib.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -128,6 +129,11 @@ static int check_settings(void) {
     const char *level = getenv("SIS_LOG_LEVEL");
     if (level && sis_log_level_named(level) < 0) {
         fprintf(stderr, "sis: --log-level (SIS_LOG_LEVEL) wants debug, info, warn or error, not '%s'\n", level);
+        return 2;
+    }
+    const char *ca = getenv("SIS_CA_FILE");
+    if (ca && *ca && access(ca, R_OK) != 0) { /* (its content is sis.http's to judge) */
+        fprintf(stderr, "sis: SIS_CA_FILE (--ca-file): cannot read '%s': %s\n", ca, strerror(errno));
         return 2;
     }
     const char *rec = getenv("SIS_HTTP_RECORD"), *rep = getenv("SIS_HTTP_REPLAY");

@@ -22,6 +22,8 @@ t.test("global options: a wrong value is a one-line usage error", function()
   usage_error(t.sis .. " --replay " .. dir .. "/missing focus --url http://127.0.0.1:1/ --user u portal",
     "^sis: cannot replay " .. dir:gsub("%p", "%%%0") .. "/missing: No such file or directory")
   os.execute("rm -rf " .. dir)
+  usage_error(t.sis .. " --ca-file " .. dir .. "/none.pem run /dev/null",
+    "^sis: SIS_CA_FILE %(%-%-ca%-file%): cannot read '.*/none%.pem': No such file or directory")
   usage_error(t.sis .. " --bogus run x", "^sis: unknown option %-%-bogus %(sis %-%-help%)")
   usage_error(t.sis .. " --log-level", "^sis: %-%-log%-level needs a value")
   -- a good level is taken, any case
