@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -47,7 +46,7 @@ static const char run_usage[] =
     "usage: sis run SCRIPT [ARG...]\n"
     "       sis run - [ARG...]        the script from stdin\n"
     "Runs a Lua script with every sis module preloaded; `arg` and `...` as in lua.\n"
-    "SCRIPT is a path, else a name under the scripts directory (.lua optional).\n";
+    "SCRIPT is a path, else a name on the scripts path (.lua optional).\n";
 
 static const char serve_usage[] =
     "usage: sis serve [--listen ADDR:PORT] [--threads N] [--focus-url URL]\n"
