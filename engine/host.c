@@ -212,7 +212,7 @@ static int load_script(lua_State *L) {
         lua_rawseti(L, -2, i + 1);
     }
     lua_setglobal(L, "arg");
-    if (luaL_loadfile(L, path) != LUA_OK) return lua_error(L);
+    if (luaL_loadfile(L, strcmp(path, "-") ? path : NULL) != LUA_OK) return lua_error(L); /* "-": stdin, as lua */
     luaL_checkstack(L, argc, "too many script arguments");
     for (int i = 0; i < argc; i++) lua_pushstring(L, argv[i]);
     return argc + 1;
