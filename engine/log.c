@@ -6,6 +6,7 @@
  * server's worker threads); the level is atomic, the secrets are guarded by
  * a mutex. */
 #include "log.h"
+#include "request.h"
 #include "sis.h"
 #include "text.h"
 
@@ -209,7 +210,10 @@ static void emit(int level, const char *msg, size_t len) {
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf(stderr, "%s %-5s %.*s\n", stamp, level_names[level], (int)n, clean);
+    /* a line written while a REST request is served names it: [id] */
+    const char *id = sis_request_id();
+    fprintf(stderr, "%s %-5s %s%s%s%.*s\n", stamp, level_names[level], id ? "[" : "", id ? id : "",
+            id ? "] " : "", (int)n, clean);
     free(clean);
 }
 
