@@ -37,7 +37,7 @@ t.test("every call of index.json through sis serve answers as the original (or i
   t.eq(focus.stats().logins, 1, "one Focus login for the whole replay")
   local log = srv.log()
   t.ok(not log:find(fake.password, 1, true), "the password is in the server log")
-  t.match(log, "info  GET /api/v3/portal 200 [%d.]+ ms\n")
+  t.match(log, "info  %[%x+%] GET /api/v3/portal 200 [%d.]+ ms\n")
 end)
 
 t.test("Focus session expiry through sis serve: transparent re-login", function()

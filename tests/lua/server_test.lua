@@ -28,7 +28,7 @@ end)
 t.test("unknown path: 404 JSON", function()
   local r = H.request(srv, "GET", "/t/nowhere")
   t.eq(r.status, 404)
-  t.eq(r.json, { error = "not found" })
+  t.eq(r.json, { error = "Not found" }) -- as focus-api spells it
   r = H.request(srv, "GET", "/T/hello") -- case-sensitive
   t.eq(r.status, 404)
 end)
@@ -37,7 +37,7 @@ t.test("wrong method: 405 JSON with Allow listing the path's methods", function(
   local r = H.request(srv, "DELETE", "/t/items/5")
   t.eq(r.status, 405)
   t.eq(r.headers.allow, "GET, PUT")
-  t.eq(r.json, { error = "method not allowed" })
+  t.eq(r.json, { error = "Method not allowed" })
   r = H.request(srv, "POST", "/")
   t.eq(r.status, 405)
   t.eq(r.headers.allow, "GET")
@@ -194,7 +194,10 @@ end)
 t.test("a handler error is 500 internal error, logged with file:line and traceback", function()
   local r = H.request(srv, "GET", "/t/boom")
   t.eq(r.status, 500)
-  t.eq(r.json, { error = "internal error" })
+  -- the answer names the request; its log lines carry the same id
+  local id = r.headers["x-request-id"]
+  t.match(id, "^%x%x%x%x%x%x%x%x$")
+  t.eq(r.json, { error = "internal error (request " .. id .. ")" })
   local line
   local n = 0
   for l in io.lines(t.root .. "/tests/lua/fixtures_server/testroutes.lua") do
@@ -202,9 +205,10 @@ t.test("a handler error is 500 internal error, logged with file:line and traceba
     if l:find("t.field", 1, true) then line = n end
   end
   local log = srv.log()
-  t.match(log, "GET /t/boom: handler failed: [^\n]*testroutes%.lua:" .. line .. ": attempt to index a nil value")
+  t.match(log, "%[" .. id .. "%] GET /t/boom: handler failed: [^\n]*testroutes%.lua:" .. line
+    .. ": attempt to index a nil value")
   t.match(log, "stack traceback:")
-  t.match(log, "GET /t/boom 500 ")
+  t.match(log, "%[" .. id .. "%] GET /t/boom 500 ")
   -- the server goes on serving
   t.eq(H.request(srv, "GET", "/t/hello").status, 200)
 end)
@@ -212,7 +216,7 @@ end)
 t.test("bad answers from a handler are 500s too", function()
   local r = H.request(srv, "GET", "/t/badstatus")
   t.eq(r.status, 500)
-  t.eq(r.json, { error = "internal error" })
+  t.eq(r.json, { error = "internal error (request " .. r.headers["x-request-id"] .. ")" })
   r = H.request(srv, "GET", "/t/badbody")
   t.eq(r.status, 500)
   t.match(srv.log(), "GET /t/badstatus: bad answer: handler returned a bad status: 200")
@@ -221,7 +225,7 @@ end)
 t.test("an access line per request: method, path, status, ms; no query, no cookie", function()
   H.request(srv, "GET", "/t/items/42?secret=abc", { headers = { Cookie = "sis_test=" .. string.rep("ab", 16) } })
   local log = srv.log()
-  t.match(log, "info  GET /t/items/42 200 [%d.]+ ms\n")
+  t.match(log, "info  %[%x+%] GET /t/items/42 200 [%d.]+ ms\n")
   t.ok(not log:find("secret=abc", 1, true), "query logged")
   t.ok(not log:find(string.rep("ab", 16), 1, true), "cookie logged")
 end)
