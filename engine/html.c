@@ -607,6 +607,9 @@ static int l_parse(lua_State *L) {
         luaL_pushfail(L);
         if (why == HTML_PARSE_TOO_SLOW)
             lua_pushfstring(L, "html: parse over its CPU time budget (%I ms)", (lua_Integer)html_parse_budget_ms(len));
+        else if (why == HTML_PARSE_TOO_BIG)
+            lua_pushfstring(L, "html: parse over its memory cap (%I MB for %I bytes)",
+                            (lua_Integer)(html_memory_cap(len) >> 20), (lua_Integer)len);
         else
             lua_pushliteral(L, "html: out of memory");
         return 2;

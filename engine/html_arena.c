@@ -5,17 +5,25 @@
  * from malloc. Dropping the arena frees the whole tree at once, so gumbo's
  * recursive destroy, which overflows the stack on deep trees, never runs.
  * Every 1024 allocations the arena checks the thread's CPU clock and jumps
- * out of a parse that is over its budget, or out of memory (gumbo itself
- * does not check): the parse's partial state is all in the arena. Released
- * chunks wait in a pool for the next document: given back to malloc, they
- * would be trimmed to the OS and faulted in again for every page. */
+ * out of a parse that is over its budget; it also jumps out of one over its
+ * memory cap, or out of memory (gumbo itself does not check): the parse's
+ * partial state is all in the arena. Released chunks wait in a pool for the
+ * next document: given back to malloc, they would be trimmed to the OS and
+ * faulted in again for every page. After a large document, though, the
+ * memory goes back to the system (malloc_trim): one hostile page would
+ * otherwise leave the worker's RSS at its peak for good. */
 #include "html_arena.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { CHUNK_SIZE = 32 << 10, LARGE = HTML_ARENA_CLASSES, POOL_MAX = 32 /* chunks: 1 MiB */ };
 enum { BUDGET_BASE_MS = 1000, BUDGET_BYTES_PER_MS = 2000 };
+#define CAP_PER_BYTE 48
+#define CAP_BASE ((size_t)16 << 20)
+#define CAP_MAX ((size_t)160 << 20)
+#define TRIM_AFTER ((size_t)8 << 20) /* an arena this large is given back at release */
 
 typedef union html_header {
     size_t cls;               /* size class: the block is 16 << cls bytes, or LARGE */
@@ -25,6 +33,7 @@ typedef union html_header {
 
 typedef struct html_large {
     struct html_large *prev, *next;
+    size_t size, pad; /* pad: keeps the blocks 16-byte aligned */
 } large;
 
 typedef struct html_chunk {
@@ -44,8 +53,10 @@ static int past(const struct timespec *deadline) {
 }
 
 static void *large_block(html_arena *a, size_t need) {
+    if (need > a->cap - a->bytes) fail(a, HTML_PARSE_TOO_BIG);
     large *l = malloc(sizeof *l + need);
     if (!l) fail(a, HTML_PARSE_NO_MEMORY);
+    l->size = need;
     l->prev = NULL;
     l->next = a->larges;
     if (a->larges) a->larges->prev = l;
@@ -57,6 +68,7 @@ static void *large_block(html_arena *a, size_t need) {
 }
 
 static void new_chunk(html_arena *a) {
+    if (CHUNK_SIZE > a->cap - a->bytes) fail(a, HTML_PARSE_TOO_BIG);
     chunk *c = a->pool->spare;
     if (c) {
         a->pool->spare = c->next;
@@ -101,6 +113,7 @@ static void arena_free(void *ud, void *p) {
         if (l->prev) l->prev->next = l->next;
         else a->larges = l->next;
         if (l->next) l->next->prev = l->prev;
+        a->bytes -= l->size;
         free(l);
         return;
     }
@@ -111,7 +124,12 @@ static void arena_free(void *ud, void *p) {
 
 long html_parse_budget_ms(size_t len) { return BUDGET_BASE_MS + (long)(len / BUDGET_BYTES_PER_MS); }
 
+size_t html_memory_cap(size_t len) {
+    return len < (CAP_MAX - CAP_BASE) / CAP_PER_BYTE ? CAP_BASE + CAP_PER_BYTE * len : CAP_MAX;
+}
+
 GumboOutput *html_arena_parse(html_arena *a, const char *s, size_t len) {
+    a->cap = html_memory_cap(len);
     long budget = html_parse_budget_ms(len);
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a->deadline);
     a->deadline.tv_sec += budget / 1000;
@@ -135,6 +153,7 @@ GumboOutput *html_arena_parse(html_arena *a, const char *s, size_t len) {
 
 void html_arena_release(html_arena *a) {
     html_pool *pool = a->pool;
+    int large_arena = a->bytes >= TRIM_AFTER;
     for (chunk *c = a->chunks, *next; c; c = next) {
         next = c->next;
         if (pool->closed || pool->count >= POOL_MAX) {
@@ -151,6 +170,7 @@ void html_arena_release(html_arena *a) {
     }
     memset(a, 0, sizeof *a);
     a->pool = pool;
+    if (large_arena) malloc_trim(0);
 }
 
 void html_pool_close(html_pool *p) {

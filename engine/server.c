@@ -39,6 +39,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -59,9 +60,9 @@
 #define DEFAULT_READ_TIMEOUT 10.0  /* seconds for the headers; the body gets this plus... */
 #define DEFAULT_READ_RATE 16384.0  /* ...1 s per this many bytes received */
 #define DEFAULT_SESSION_QUEUE 4    /* requests that may wait for one session */
-#define CONNECTION_STACK (256 << 10)
 #define READ_SLICE 16384           /* bytes asked of one read: a trickle is seen between reads */
 #define RETRY_AFTER "1"            /* seconds, in 429 and 503 answers */
+#define HEAP_TRIM_KB (16 << 10)    /* a Lua heap left this large by a request is collected at once */
 #define GC_PAUSE 150               /* see new_front_state */
 #define GC_STEPMUL 300
 
@@ -569,9 +570,13 @@ static void run_request(void *ctx, void *job) {
         w->req = r;
         unfinished = run_front(L, r, w->srv->timeout);
         w->req = NULL;
-        /* what an abandoned handler had (a parsed page, curl handles) goes
-         * now rather than at the next cycle */
-        if (unfinished) lua_gc(L, LUA_GCCOLLECT);
+        /* what an abandoned handler had (a parsed page, curl handles), or a
+         * large heap a request left (a hostile page's text), goes now and
+         * back to the system: else the worker's RSS would stay at its peak */
+        if (unfinished || lua_gc(L, LUA_GCCOUNT) > HEAP_TRIM_KB) {
+            lua_gc(L, LUA_GCCOLLECT);
+            malloc_trim(0);
+        }
     }
     if (unfinished) sis_sessions_abort(w->srv->sessions, &r->holder);
     else sis_sessions_release_all(w->srv->sessions, &r->holder);
@@ -997,17 +1002,9 @@ int sis_serve(const sis_serve_options *opt) {
     cb.connection_close = on_connection_close;
 
     mg_init_library(0);
-    /* civetweb's threads only read and write: small stacks (the default 8
-     * MiB is address space for nothing); the Lua workers keep theirs */
-    pthread_attr_t small, saved;
-    pthread_getattr_default_np(&saved);
-    pthread_attr_init(&small);
-    pthread_attr_setstacksize(&small, CONNECTION_STACK);
-    pthread_setattr_default_np(&small);
+    /* civetweb's threads get the stack civetweb was built with (100 KB in
+     * Debian's build): enough, since they only read, check and write */
     struct mg_context *ctx = srv.pool ? mg_start(&cb, &srv, options) : NULL;
-    pthread_setattr_default_np(&saved);
-    pthread_attr_destroy(&small);
-    pthread_attr_destroy(&saved);
     int rc = ctx ? 0 : 1;
     if (ctx && announce_listening(ctx, listen, &srv, threads) != 0) rc = 1;
     if (ctx && rc == 0) {
