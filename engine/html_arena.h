@@ -21,7 +21,13 @@ typedef struct html_pool {
     int closed; /* after html_pool_close, released chunks go back to malloc */
 } html_pool;
 
-typedef enum { HTML_PARSE_OK, HTML_PARSE_TOO_SLOW, HTML_PARSE_NO_MEMORY, HTML_PARSE_TOO_BIG } html_parse_failure;
+typedef enum {
+    HTML_PARSE_OK,
+    HTML_PARSE_TOO_SLOW,  /* over its CPU budget */
+    HTML_PARSE_NO_MEMORY,
+    HTML_PARSE_TOO_BIG,   /* over its memory cap */
+    HTML_PARSE_LATE,      /* the REST request it serves ran out of time (request.h) */
+} html_parse_failure;
 
 typedef struct html_arena {
     html_pool *pool; /* set by the owner before parsing */
@@ -52,8 +58,8 @@ size_t html_memory_cap(size_t len);
  * arena. */
 GumboOutput *html_arena_parse(html_arena *a, const char *s, size_t len);
 
-/* Frees all the arena holds (its chunks go back to the pool, up to 1 MiB);
- * after a large document the freed memory goes back to the system. */
+/* Frees all the arena holds (its first chunks go back to the pool, up to 1
+ * MiB; what was mapped goes back to the system). */
 void html_arena_release(html_arena *a);
 
 /* Frees the pool's spare chunks; releases after this free theirs. */

@@ -62,7 +62,7 @@
 #define DEFAULT_SESSION_QUEUE 4    /* requests that may wait for one session */
 #define READ_SLICE 16384           /* bytes asked of one read: a trickle is seen between reads */
 #define RETRY_AFTER "1"            /* seconds, in 429 and 503 answers */
-#define HEAP_TRIM_KB (16 << 10)    /* a Lua heap left this large by a request is collected at once */
+#define HEAP_GROWTH_KB (4 << 10)   /* a Lua heap a request grew by this much is collected at once */
 #define GC_PAUSE 150               /* see new_front_state */
 #define GC_STEPMUL 300
 
@@ -529,16 +529,17 @@ static int run_front(lua_State *L, request *r, double timeout) {
     sis_request_begin(r->id, r->deadline, co);
     int nres = 0, rc = lua_resume(co, L, 1, &nres);
     sis_request_begin(r->id, 0, NULL); /* no deadline for the clean-up below */
-    int unfinished = 1;
+    int unfinished = 1, late = sis_monotonic() >= r->deadline;
     if (rc == LUA_OK && nres == 3 && lua_isinteger(co, -3) && lua_type(co, -2) == LUA_TSTRING &&
-        lua_type(co, -1) == LUA_TSTRING && lua_tointeger(co, -3) >= 100 && lua_tointeger(co, -3) <= 599) {
+        lua_type(co, -1) == LUA_TSTRING && lua_tointeger(co, -3) >= 100 && lua_tointeger(co, -3) <= 599 &&
+        !(late && lua_tointeger(co, -3) >= 500)) { /* a failure past the deadline is the deadline's */
         int status = (int)lua_tointeger(co, -3);
         size_t hl, bl, n = 0;
         const char *head = lua_tolstring(co, -2, &hl), *body = lua_tolstring(co, -1, &bl);
         char *answer = build_response(r->conn, status, head, hl, body, bl, r->close, &n);
         set_answer(r, status, answer, n);
         unfinished = 0;
-    } else if (rc == LUA_YIELD && sis_monotonic() >= r->deadline) {
+    } else if (late && (rc == LUA_YIELD || rc == LUA_OK)) {
         char msg[96];
         snprintf(msg, sizeof msg, "the request did not finish within %g s", timeout);
         answer_error(r, 504, msg);
@@ -567,13 +568,17 @@ static void run_request(void *ctx, void *job) {
     if (!L) {
         answer_error(r, 500, "internal error");
     } else {
+        int heap_kb = lua_gc(L, LUA_GCCOUNT);
         w->req = r;
         unfinished = run_front(L, r, w->srv->timeout);
         w->req = NULL;
         /* what an abandoned handler had (a parsed page, curl handles), or a
          * large heap a request left (a hostile page's text), goes now and
-         * back to the system: else the worker's RSS would stay at its peak */
-        if (unfinished || lua_gc(L, LUA_GCCOUNT) > HEAP_TRIM_KB) {
+         * back to the system: else the worker's RSS would stay at its peak.
+         * Twice: what has a finalizer (a document) and what it holds (the
+         * page's text) go only in the cycle after the one that finalizes it */
+        if (unfinished || lua_gc(L, LUA_GCCOUNT) > heap_kb + HEAP_GROWTH_KB) {
+            lua_gc(L, LUA_GCCOLLECT);
             lua_gc(L, LUA_GCCOLLECT);
             malloc_trim(0);
         }
@@ -939,6 +944,14 @@ int sis_serve(const sis_serve_options *opt) {
         sis_log(SIS_LOG_ERROR, "serve: %s", bad);
         return 2;
     }
+    /* Blocks of 512 KiB and more (a page's text, a big answer) are mapped
+     * and unmapped by malloc, so what a hostile page took goes back to the
+     * system when it goes; the fixed threshold also stops glibc from raising
+     * it to 32 MiB after the first such block. Freed memory at the top of a
+     * heap is kept up to 2 MiB: trimmed at once, it was faulted in again by
+     * the next request (issue 13). */
+    mallopt(M_MMAP_THRESHOLD, 512 << 10);
+    mallopt(M_TRIM_THRESHOLD, 2 << 20);
     const char *listen = listen_address(opt->listen, address, sizeof address);
     int threads = opt->threads > 0 ? opt->threads : DEFAULT_THREADS;
     server srv = {.inotify = -1};
