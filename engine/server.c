@@ -60,7 +60,7 @@
 #define DEFAULT_READ_TIMEOUT 10.0  /* seconds for the headers; the body gets this plus... */
 #define DEFAULT_READ_RATE 16384.0  /* ...1 s per this many bytes received */
 #define DEFAULT_SESSION_QUEUE 4    /* requests that may wait for one session */
-#define READ_SLICE 16384           /* bytes asked of one read: a trickle is seen between reads */
+#define READ_SLICE 16384           /* at most this much asked of one read */
 #define RETRY_AFTER "1"            /* seconds, in 429 and 503 answers */
 #define HEAP_GROWTH_KB (4 << 10)   /* a Lua heap a request grew by this much is collected at once */
 #define GC_PAUSE 150               /* see new_front_state */
@@ -610,9 +610,10 @@ static void worker_exit(void *ctx) {
  * NULL alone when memory ran out. Chunked bodies have no length up front, so
  * the cap is also enforced while reading. The body must arrive within
  * read_timeout plus 1 s per read_rate bytes received (a minimum rate); that
- * is checked between reads, and one read waits at most read_timeout
- * (civetweb's request_timeout_ms), so a trickle is cut off in at most twice
- * its allowance. */
+ * is checked between reads, which are no larger than what has come so far,
+ * and one read waits at most read_timeout for a byte (civetweb's
+ * request_timeout_ms): a trickle is cut off in at most about twice its
+ * allowance. */
 static char *read_body(const server *srv, struct mg_connection *conn, size_t *len, int *refused) {
     long long declared = mg_get_request_info(conn)->content_length;
     size_t max = srv->max_body;
@@ -638,7 +639,13 @@ static char *read_body(const server *srv, struct mg_connection *conn, size_t *le
             buf = bigger;
             cap = next;
         }
-        size_t want = cap - *len < READ_SLICE ? cap - *len : READ_SLICE;
+        /* civetweb's read returns once it has all it was asked for, and a
+         * client that sends a byte now and then keeps it waiting for the
+         * rest: ask for as much as has come so far (doubling), so that a
+         * trickle is checked after each of its bytes at first, and after
+         * about as long again as it has taken so far later on */
+        size_t want = *len < 1 ? 1 : *len < READ_SLICE ? *len : READ_SLICE;
+        if (want > cap - *len) want = cap - *len;
         int n = mg_read(conn, buf + *len, want);
         double late = sis_monotonic() - start - srv->read_timeout - (double)(*len + (n > 0 ? (size_t)n : 0)) / srv->read_rate;
         if (late > 0 || n < 0 || (n == 0 && declared > 0 && *len < (size_t)declared)) {

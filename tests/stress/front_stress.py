@@ -15,6 +15,7 @@ usage: front_stress.py SIS_BINARY [--only SCENARIO] [--seconds N] [--behind-ngin
 import asyncio
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -216,19 +217,34 @@ async def busy(port, stop, counts, i, path):
             await asyncio.sleep(0.05)
 
 
-async def probe(port, stop, lat):
-    while not stop.is_set():
+def probe(port, seconds):
+    """The probe client, in a process of its own (the busy clients' event loop
+    would add its own delays): GET / on a new connection every 0.2 s; prints
+    the times, in seconds (-1: no answer)."""
+    import socket
+    out, end = [], time.monotonic() + seconds
+    while time.monotonic() < end:
+        t0 = time.monotonic()
         try:
-            status, _, took = await request(port, "GET", "/", timeout=10)
-            lat.append(took if status == 200 else float("inf"))
-        except Exception:
-            lat.append(float("inf"))
-        await asyncio.sleep(0.2)
+            s = socket.create_connection((HOST, port), timeout=10)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            s.close()
+            out.append(time.monotonic() - t0 if data.startswith(b"HTTP/1.1 200") else -1)
+        except OSError:
+            out.append(-1)
+        time.sleep(0.2)
+    print(json.dumps(out))
 
 
 async def availability(port, seconds):
     stop = asyncio.Event()
-    counts, lat = [0] * 200, []
+    counts = [0] * 200
     held = {"slow-header": [], "slow-body": [], "idle": []}
     body_statuses = []
     tasks = [asyncio.ensure_future(slow_header(port, stop, held["slow-header"])) for _ in range(64)]
@@ -236,8 +252,10 @@ async def availability(port, seconds):
     tasks += [asyncio.ensure_future(idle(port, stop, held["idle"])) for _ in range(64)]
     tasks += [asyncio.ensure_future(busy(port, stop, counts, i, "/")) for i in range(200)]
     await asyncio.sleep(1)  # every client connected first
-    tasks.append(asyncio.ensure_future(probe(port, stop, lat)))
-    await asyncio.sleep(seconds)
+    prober = await asyncio.create_subprocess_exec(sys.executable, __file__, "--probe", str(port), str(seconds),
+                                                  stdout=asyncio.subprocess.PIPE)
+    out, _ = await prober.communicate()
+    lat = [x if x >= 0 else float("inf") for x in json.loads(out)]
     stop.set()
     await asyncio.sleep(0.3)
     for t in tasks:
@@ -396,9 +414,13 @@ def main():
     args = sys.argv[1:]
     if not args:
         raise SystemExit(__doc__)
+    if args[0] == "--probe":
+        return probe(int(args[1]), float(args[2]))
     sis = os.path.abspath(args[0])
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # ~400 sockets at once
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
     only = args[args.index("--only") + 1] if "--only" in args else None
-    seconds = int(args[args.index("--seconds") + 1]) if "--seconds" in args else 20
+    seconds = int(args[args.index("--seconds") + 1]) if "--seconds" in args else 30
     t0 = time.time()
     if only in (None, "availability"):
         run_availability(sis, seconds)
