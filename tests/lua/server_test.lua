@@ -237,3 +237,65 @@ t.test("malformed HTTP gets a JSON error from civetweb's side too", function()
   t.match(out, "^HTTP/1%.1 %d%d%d ")
   t.match(out, '{"error": "')
 end)
+
+-- issue 14 item 11
+t.test("GET /health: liveness and readiness", function()
+  local r = H.request(srv, "GET", "/health")
+  -- the test routes load, but no upstream URL is set: alive, not ready
+  t.eq(r.status, 503)
+  t.eq(r.json, { live = true, ready = false, routes = { testroutes = "loaded" },
+                 focus_url = "not set", scodoc_url = "not set" })
+  local ready = H.start { SIS_FOCUS_URL = "http://127.0.0.1:9/" }
+  r = H.request(ready, "GET", "/health")
+  t.eq(r.status, 200)
+  t.eq(r.json.ready, true)
+  t.eq(r.json.focus_url, "set")
+  ready.stop()
+end)
+
+t.test("GET <prefix> lists the routes of a module", function()
+  local r = H.request(srv, "GET", "/t")
+  t.eq(r.status, 200)
+  t.eq(r.json.prefix, "/t")
+  t.eq(r.json.routes[1], "GET /t/hello")
+  t.ok(#r.json.routes > 20, "every route listed")
+  for _, line in ipairs(r.json.routes) do t.match(line, "^%u+ /t/") end
+end)
+
+-- issue 14 items 1, 2, 10
+t.test("a bare port listens on 127.0.0.1 only, and the log says so", function()
+  local code, out = t.exec("python3 -c 'import socket; s = socket.socket(); s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])'")
+  t.eq(code, 0)
+  local port = tonumber(out)
+  local bare = H.serve(srv.scripts, nil, "--listen " .. port)
+  t.eq(H.request(bare, "GET", "/t/hello").status, 200)
+  t.match(bare.log(), "listening on http://127%.0%.0%.1:" .. port .. "/")
+  -- the kernel's view: the socket is bound to 127.0.0.1, not 0.0.0.0
+  local hex = string.format(":%04X", port)
+  local bound
+  for line in io.lines("/proc/net/tcp") do
+    local addr = line:match("^%s*%d+:%s+(%x+)" .. hex .. "%s+00000000:0000%s+0A")
+    if addr then bound = addr end
+  end
+  t.eq(bound, "0100007F")
+  bare.stop()
+end)
+
+t.test("an unusable upstream URL stops sis serve at start, exit 2, with the reason", function()
+  for _, case in ipairs { { "SIS_FOCUS_URL", "not-a-url" }, { "SIS_SCODOC_URL", "ftp://host/" },
+                          { "SIS_FOCUS_URL", "http://" } } do
+    local code, _, err = t.exec(string.format("env %s=%s timeout 20 %s serve --listen 127.0.0.1:0", case[1],
+      H.quote(case[2]), t.sis))
+    t.eq(code, 2, case[2])
+    t.match(err, case[1] .. " must be an http:// or https:// URL with a host, not '" .. case[2]:gsub("%p", "%%%0") .. "'")
+  end
+  local code, _, err = t.exec(string.format("timeout 20 %s serve --focus-url nope --listen 127.0.0.1:0", t.sis))
+  t.eq(code, 2)
+  t.match(err, "SIS_FOCUS_URL must be")
+end)
+
+t.test("a port file that cannot be written stops sis serve, exit 1", function()
+  local code, _, err = t.exec(string.format("timeout 20 %s serve --listen 127.0.0.1:0 --port-file /nonexistent/dir/port", t.sis))
+  t.eq(code, 1)
+  t.match(err, "cannot write the port file /nonexistent/dir/port")
+end)
