@@ -100,11 +100,11 @@ t.test("neither passwords nor session ids reach the log, even at debug level", f
 end)
 
 t.test("idle sessions expire; active ones are refreshed by each request", function()
-  local short = H.start { SIS_SESSION_IDLE = "1" }
+  local short = H.start { SIS_SESSION_IDLE = "2" }
   local function req(method, path, opts) return H.request(short, method, path, opts) end
   local idle = cookie_id(req("POST", "/t/login", { json = { name = "ivy" } }))
   local busy = cookie_id(req("POST", "/t/login", { json = { name = "joe" } }))
-  for _ = 1, 5 do -- 2 s in all, well past the idle limit, 0.4 s between requests
+  for _ = 1, 8 do -- over 3 s in all, past the idle limit, 0.4 s between requests
     t.sleep(0.4)
     t.eq(req("GET", "/t/me", { headers = { Cookie = "sis_test=" .. busy } }).status, 200)
   end
