@@ -292,6 +292,95 @@ def run_availability(sis, seconds, target=None):
         srv.stop()
 
 
+# ---------------------------------------------------------------- nginx in front
+
+NGINX_CONF = """
+daemon off;
+worker_processes 1;
+pid %(dir)s/nginx.pid;
+error_log %(dir)s/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path %(dir)s/body;
+    proxy_temp_path %(dir)s/proxy;
+    fastcgi_temp_path %(dir)s/fastcgi;
+    uwsgi_temp_path %(dir)s/uwsgi;
+    scgi_temp_path %(dir)s/scgi;
+    upstream sis { server 127.0.0.1:%(sis)d; keepalive 32; }
+    server {
+        listen 127.0.0.1:%(port)d;
+        client_header_timeout 10s;
+        client_body_timeout 10s;
+        client_max_body_size 1m;
+        large_client_header_buffers 4 8k;
+        send_timeout 10s;
+        keepalive_timeout 30s;
+        location / {
+            proxy_pass http://sis;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_request_buffering on;
+            proxy_buffering on;
+            proxy_read_timeout 30s;
+        }
+    }
+}
+"""
+
+
+class Nginx:
+    """nginx on loopback in front of sis, with docs/server.md's settings."""
+
+    def __init__(self, sis_port):
+        import socket
+        self.dir = tempfile.mkdtemp(prefix="sis-nginx-")
+        os.chmod(self.dir, 0o755)  # nginx's workers may run as another user
+        probe = socket.socket()
+        probe.bind((HOST, 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        conf = os.path.join(self.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF % {"dir": self.dir, "sis": sis_port, "port": self.port})
+        self.p = subprocess.Popen([shutil.which("nginx"), "-p", self.dir, "-c", conf],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        import socket as so
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                so.create_connection((HOST, self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit("nginx did not start: " + open(os.path.join(self.dir, "error.log")).read())
+
+    def stop(self):
+        self.p.terminate()
+        try:
+            self.p.wait(10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_behind_nginx(sis, seconds):
+    if not shutil.which("nginx"):
+        print("behind nginx: skipped, nginx is not installed")
+        return
+    proxies = []
+
+    def front(srv):
+        proxies.append(Nginx(srv.port))
+        return proxies[0].port
+    try:
+        run_availability(sis, seconds, front)
+    finally:
+        for p in proxies:
+            p.stop()
+
+
 # ---------------------------------------------------------------- hostile pages
 
 async def timed_probe(port, stop, lat):
@@ -424,6 +513,8 @@ def main():
     t0 = time.time()
     if only in (None, "availability"):
         run_availability(sis, seconds)
+    if only in (None, "nginx"):
+        run_behind_nginx(sis, seconds // 2)
     if only in (None, "pages"):
         run_pages(sis, 5)
     if only in (None, "sessions"):
