@@ -29,7 +29,7 @@ struct sis_pool {
     pthread_mutex_t lock;
     pthread_cond_t work;
     entry *head, *tail;
-    int queued, stopping, threads;
+    int stopping, threads;
     sis_pool_worker w;
     thread *t;
 };
@@ -44,7 +44,6 @@ static void *worker_main(void *arg) {
         if (!e) break; /* stopping, nothing left */
         p->head = e->next;
         if (!p->head) p->tail = NULL;
-        p->queued--;
         e->state = RUNNING;
         pthread_mutex_unlock(&p->lock);
         p->w.run(ctx, e->job);
@@ -92,7 +91,6 @@ static void unlink_entry(sis_pool *p, entry *e) {
     while (*link != e) prev = *link, link = &(*link)->next;
     *link = e->next;
     if (p->tail == e) p->tail = prev;
-    p->queued--;
 }
 
 int sis_pool_run(sis_pool *p, void *job, double deadline) {
@@ -106,7 +104,6 @@ int sis_pool_run(sis_pool *p, void *job, double deadline) {
     if (p->tail) p->tail->next = &e;
     else p->head = &e;
     p->tail = &e;
-    p->queued++;
     pthread_cond_signal(&p->work);
     struct timespec until = to_timespec(deadline);
     int rc = 0;
@@ -124,13 +121,6 @@ int sis_pool_run(sis_pool *p, void *job, double deadline) {
     pthread_mutex_unlock(&p->lock);
     pthread_cond_destroy(&e.cond);
     return rc;
-}
-
-int sis_pool_queued(sis_pool *p) {
-    pthread_mutex_lock(&p->lock);
-    int n = p->queued;
-    pthread_mutex_unlock(&p->lock);
-    return n;
 }
 
 void sis_pool_free(sis_pool *p) {

@@ -27,9 +27,6 @@ sis_pool *sis_pool_new(int threads, const sis_pool_worker *w);
  * queue unrun: -1. */
 int sis_pool_run(sis_pool *p, void *job, double deadline);
 
-/* Jobs queued and not yet taken (for figures and logs). */
-int sis_pool_queued(sis_pool *p);
-
 /* Stops and joins the workers once their queue is empty. No sis_pool_run
  * may be running or come after. */
 void sis_pool_free(sis_pool *p);

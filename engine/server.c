@@ -740,30 +740,37 @@ static int by_ns(const void *a, const void *b) {
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
 
-static void add_cookie(cookie_session *found, int *n, int cap, char seen[][SIS_SESSION_NS_MAX + 4], int *n_seen,
-                       const char *name, size_t nl, const char *value, size_t vl) {
-    char key[SIS_SESSION_NS_MAX + 4];
-    if (nl >= sizeof key) return; /* not sis_<ns>: too long */
-    memcpy(key, name, nl);
-    key[nl] = '\0';
-    for (int i = 0; i < *n_seen; i++)
-        if (!strcmp(seen[i], key)) return; /* the first of a name wins */
-    if (*n_seen < 2 * cap) strcpy(seen[(*n_seen)++], key);
-    if (nl < 5 || strncmp(key, "sis_", 4) || key[4] < 'a' || key[4] > 'z') return;
-    if (strspn(key + 4, "abcdefghijklmnopqrstuvwxyz0123456789_") != nl - 4) return;
-    if (vl != SIS_SESSION_ID_LEN || strspn(value, "0123456789abcdef") < vl) return;
+static int all_of(const char *s, size_t n, const char *set) {
+    for (size_t i = 0; i < n; i++)
+        if (!s[i] || !strchr(set, s[i])) return 0;
+    return 1;
+}
+
+/* Notes the pair name=value when it names a session (sis_<ns>) not named
+ * before: the first pair of a name wins, even when its value is no id (then
+ * the id stays empty and the name is skipped). */
+static void add_cookie(cookie_session *all, int *n, int cap, const char *name, size_t nl, const char *value,
+                       size_t vl) {
+    static const char ns_chars[] = "abcdefghijklmnopqrstuvwxyz0123456789_";
+    if (nl < 5 || nl - 4 >= SIS_SESSION_NS_MAX || strncmp(name, "sis_", 4) || name[4] < 'a' || name[4] > 'z' ||
+        !all_of(name + 4, nl - 4, ns_chars))
+        return;
+    for (int i = 0; i < *n; i++)
+        if (strlen(all[i].ns) == nl - 4 && !memcmp(all[i].ns, name + 4, nl - 4)) return;
     if (*n == cap) return;
-    snprintf(found[*n].ns, sizeof found[*n].ns, "%s", key + 4);
-    memcpy(found[*n].id, value, vl);
-    found[*n].id[vl] = '\0';
-    (*n)++;
+    cookie_session *c = &all[(*n)++];
+    memcpy(c->ns, name + 4, nl - 4);
+    c->ns[nl - 4] = '\0';
+    c->id[0] = '\0';
+    if (vl == SIS_SESSION_ID_LEN && all_of(value, vl, "0123456789abcdef")) {
+        memcpy(c->id, value, vl);
+        c->id[vl] = '\0';
+    }
 }
 
 static int cookie_sessions(const struct mg_request_info *ri, cookie_session *found, int cap) {
-    enum { SEEN = 2 * COOKIE_SESSIONS * 4 };
-    cookie_session all[2 * COOKIE_SESSIONS * 4];
-    char seen[SEEN][SIS_SESSION_NS_MAX + 4];
-    int n = 0, n_seen = 0;
+    cookie_session all[32]; /* distinct sis_ names looked at */
+    int n = 0;
     for (int h = 0; h < ri->num_headers; h++) {
         if (strcasecmp(ri->http_headers[h].name, "Cookie")) continue;
         for (const char *p = ri->http_headers[h].value; *p;) {
@@ -778,17 +785,20 @@ static int cookie_sessions(const struct mg_request_info *ri, cookie_session *fou
                 while (ne > a && is_blank(ne[-1])) ne--;
                 while (v < b && is_blank(*v)) v++;
                 size_t nl = (size_t)(ne - a), vl = (size_t)(b - v);
-                int clean = nl > 0 && memchr(v, ' ', vl) == NULL && memchr(v, '\t', vl) == NULL &&
+                int clean = memchr(v, ' ', vl) == NULL && memchr(v, '\t', vl) == NULL &&
                             memchr(a, ' ', nl) == NULL && memchr(a, '\t', nl) == NULL;
-                if (clean) add_cookie(all, &n, SEEN, seen, &n_seen, a, nl, v, vl);
+                if (clean) add_cookie(all, &n, (int)(sizeof all / sizeof *all), a, nl, v, vl);
             }
             p = *end ? end + 1 : end;
         }
     }
-    qsort(all, (size_t)n, sizeof *all, by_ns);
-    if (n > cap) n = cap;
-    memcpy(found, all, (size_t)n * sizeof *all);
-    return n;
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (all[i].id[0]) all[k++] = all[i];
+    qsort(all, (size_t)k, sizeof *all, by_ns);
+    if (k > cap) k = cap;
+    memcpy(found, all, (size_t)k * sizeof *all);
+    return k;
 }
 
 /* Takes the sessions the cookies name, before any Lua work, so that a
