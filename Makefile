@@ -3,6 +3,7 @@
 #   make test     C unit tests + Lua tests, on the release and the ASan+UBSan builds
 #   make run      serve the REST API against the bundled demo school
 #   make bench    benchmarks (print figures, assert nothing)
+#   make stress   the REST front under hostile clients and pages (loopback, ~2 min, prints figures)
 #   make deps     install the Debian packages (also run by test/run when one is missing)
 
 PREFIX   ?= /usr/local
@@ -35,7 +36,7 @@ ASAN_LIB := $(LIB_SRC:engine/%.c=$(BUILD)/asan/obj/%.o)
 TESTS    := $(TEST_SRC:tests/c/%.c=$(BUILD)/%)
 ASAN_TESTS := $(TEST_SRC:tests/c/%.c=$(BUILD)/asan/%)
 
-.PHONY: all deps test test-fast run bench install uninstall clean asan
+.PHONY: all deps test test-fast run bench stress install uninstall clean asan
 all: $(BUILD)/sis
 
 $(BUILD)/obj/%.o: engine/%.c
@@ -86,6 +87,10 @@ run: deps
 bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/sis
 	@BUILD=$(BUILD) bench/run.sh
+
+stress: deps
+	@$(MAKE) --no-print-directory $(BUILD)/sis
+	@python3 tests/stress/front_stress.py $(BUILD)/sis
 
 # What `make install` puts under $(DESTDIR)$(PREFIX), and `make uninstall` removes
 # (the shipped scripts whole, the other files by name; of the directories, only

@@ -6,6 +6,7 @@
  * server's worker threads); the level is atomic, the secrets are guarded by
  * a mutex. */
 #include "log.h"
+#include "request.h"
 #include "sis.h"
 #include "text.h"
 
@@ -277,8 +278,11 @@ static void emit(int level, const char *msg, size_t len) {
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    char head[48];
-    snprintf(head, sizeof head, "%s %-5s ", stamp, level_names[level]);
+    /* a line written while a REST request is served names it: [id] */
+    const char *id = sis_request_id();
+    char head[64];
+    snprintf(head, sizeof head, "%s %-5s %s%s%s", stamp, level_names[level], id ? "[" : "", id ? id : "",
+             id ? "] " : "");
     if (!atomic_load(&holding) || !hold_line(head, clean, n)) fprintf(stderr, "%s%.*s\n", head, (int)n, clean);
     free(clean);
 }
