@@ -99,7 +99,7 @@ return {
     s.n = n + 1
     local up, seen = req.query.upstream, nil
     if up then
-      local h <close> = http.session { timeout = req.config.timeout, connect_timeout = req.config.timeout }
+      local h <close> = http.session { timeout = req.config.timeout }
       h:import_cookies(s.jar or "")
       if not h:cookie("who") then assert(h:get(up .. "/set-cookie?who=" .. s.name)) end
       local res = assert(h:get(up .. "/needs-cookie?name=who"))
