@@ -1364,6 +1364,10 @@ static int l_session(lua_State *L) {
     curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     curl_easy_setopt(s->jar, CURLOPT_SHARE, s->share);
     curl_easy_setopt(s->jar, CURLOPT_COOKIEFILE, "");
+    /* without it, curl_easy_cleanup brackets its work with two sigaction
+     * calls (SIGPIPE), which take a lock every thread of the process shares:
+     * 6 % of sis serve's CPU went there, one session being closed per request */
+    curl_easy_setopt(s->jar, CURLOPT_NOSIGNAL, 1L);
     lua_settop(L, 2);
     return 1;
 }
