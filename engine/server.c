@@ -14,6 +14,7 @@
  * server struct is read-only after start-up except for the generation and the
  * store, which have their own locks. */
 #include "log.h"
+#include "scheduler.h"
 #include "sessions.h"
 #include "sis.h"
 
@@ -651,6 +652,7 @@ int sis_serve(const sis_serve_options *opt) {
     int served = ctx != NULL;
     if (served) {
         announce_listening(ctx, opt->listen, threads, srv.scripts);
+        sis_scheduler *poller = sis_scheduler_start(opt->host); /* the watch poller, if any */
         int sig = 0;
         sigwait(&stop, &sig);
         sis_log(SIS_LOG_INFO, "serve: %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -660,6 +662,7 @@ int sis_serve(const sis_serve_options *opt) {
         sigemptyset(&interrupt);
         sigaddset(&interrupt, SIGINT);
         pthread_sigmask(SIG_UNBLOCK, &interrupt, NULL);
+        sis_scheduler_stop(poller);
         mg_stop(ctx); /* joins the workers, which close their states */
         const struct timespec now = {0, 0};
         while (sigtimedwait(&stop, NULL, &now) > 0) continue;
