@@ -32,13 +32,14 @@ static const char usage[] =
 
 static const char serve_usage[] =
     "usage: sis serve [--listen ADDR:PORT] [--threads N] [--focus-url URL]\n"
-    "                 [--scodoc-url URL] [--scripts DIR] [--port-file FILE]\n"
+    "                 [--scodoc-url URL] [--scripts DIR] [--port-file FILE] [--data-dir DIR]\n"
     "  --listen      address to bind (env SIS_LISTEN, default 127.0.0.1:5000)\n"
     "  --threads     worker threads (env SIS_THREADS, default 16)\n"
     "  --focus-url   Focus base URL, e.g. https://focus.example.org/ (env SIS_FOCUS_URL)\n"
     "  --scodoc-url  ScoDoc base URL, e.g. https://scodoc.example.org/ (env SIS_SCODOC_URL)\n"
     "  --scripts     scripts directory (env SIS_SCRIPTS; also a global option)\n"
     "  --port-file   write the port there once listening (env SIS_PORT_FILE; for port 0)\n"
+    "  --data-dir    watch subscriptions and feeds live there (env SIS_DATA_DIR; unset: off)\n"
     "global options (--log-level, --record, --replay) go before `serve`: sis --log-level debug serve\n";
 
 /* SIGINT while a script runs: set a hook so the script stops at a safe point
@@ -108,6 +109,7 @@ static int serve(int argc, char **argv) {
         else if (!strcmp(a, "--scodoc-url")) setenv("SIS_SCODOC_URL", v, 1);
         else if (!strcmp(a, "--scripts")) setenv("SIS_SCRIPTS", v, 1);
         else if (!strcmp(a, "--port-file")) setenv("SIS_PORT_FILE", v, 1);
+        else if (!strcmp(a, "--data-dir")) setenv("SIS_DATA_DIR", v, 1);
         else {
             fprintf(stderr, "sis serve: unknown option %s\n%s", a, serve_usage);
             return 2;
