@@ -5,6 +5,7 @@
 --   local c = cli.new("focus", USAGE)           -- USAGE ends with a newline
 --   local opts, words = c.options(args, { url = true }, { url = os.getenv("X") })
 --   c.die(msg [, code]); c.usage_error(msg); c.print_json(value)
+--   local pw = c.password("SIS_FOCUS_PASSWORD", "Focus")  -- env, stdin or a prompt
 local json = require "sis.json"
 
 local M = {}
@@ -59,6 +60,24 @@ function M.new(name, usage, show_usage)
   -- The answer on stdout: pretty JSON, keys sorted.
   function c.print_json(value)
     io.write(json.encode(value, { pretty = true }), "\n")
+  end
+
+  -- The password: the environment variable `env`, else a line of stdin when
+  -- it is not a terminal, else asked for without echo. Never from argv.
+  function c.password(env, label)
+    local pw = os.getenv(env)
+    if pw then return pw end
+    if os.execute("test -t 0") ~= true then
+      return io.read("l") or c.die("no password (" .. env .. " or stdin)")
+    end
+    io.stderr:write(label, " password: ")
+    io.stderr:flush()
+    os.execute("stty -echo")
+    local ok, line = pcall(io.read, "l")
+    os.execute("stty echo")
+    io.stderr:write("\n")
+    if not ok or not line then c.die("no password given") end
+    return line
   end
 
   return c
