@@ -135,9 +135,10 @@ local SUB_FIELDS = "id, service, owner, target, kinds, webhook, interval, create
   .. "last_poll_at, last_error, polls, paused_at, paused_reason"
 
 -- s: service, owner, target (table), kinds (array), webhook (or nil),
--- interval, credentials (the service state), now. → the row, the webhook secret
+-- interval, credentials (the service state), now [, id]. → the row, the
+-- webhook secret
 function Store:create_subscription(s)
-  local id, secret = secrets.token(16), secrets.token(32)
+  local id, secret = s.id or secrets.token(16), secrets.token(32)
   must(self.db:run("INSERT INTO subscriptions (id, service, owner, target, kinds, webhook, secret, "
     .. "credentials, interval, created_at, next_poll_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     id, s.service, s.owner, json.encode(s.target or json.object()), json.encode(json.array(s.kinds or {})),
@@ -145,6 +146,13 @@ function Store:create_subscription(s)
     secrets.seal(self.key, json.encode(s.credentials), "credentials:" .. id),
     s.interval, s.now, s.now))
   return self:subscription(id), secret
+end
+
+-- New kinds, webhook, interval and credentials (sis watch, run again); due now.
+function Store:configure(id, s)
+  must(self.db:run("UPDATE subscriptions SET kinds = ?, webhook = ?, interval = ?, credentials = ?, "
+    .. "next_poll_at = ? WHERE id = ?", json.encode(json.array(s.kinds or {})), s.webhook, s.interval,
+    secrets.seal(self.key, json.encode(s.credentials), "credentials:" .. id), s.now, id))
 end
 
 function Store:subscription(id)
