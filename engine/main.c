@@ -21,6 +21,7 @@ static const char usage[] =
     "  focus [options] ENDPOINT   fetch one endpoint from a live Focus (sis focus --help)\n"
     "  scodoc [options] FUNCTION  call a ScoDoc function (sis scodoc --help)\n"
     "  serve [options]            serve the REST API (sis serve --help)\n"
+    "  watch focus|scodoc [opts]  report grade, absence... changes as events (sis watch --help)\n"
     "\n"
     "global options:\n"
     "  --scripts DIR      scripts directory (env SIS_SCRIPTS; default: the in-tree one)\n"
