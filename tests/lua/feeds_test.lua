@@ -5,7 +5,8 @@
 local t = require "testlib"
 local json = require "sis.json"
 local ical = require "feeds.ical"
-local H = dofile(t.root .. "/tests/lua/fixtures_server/harness.lua")
+local V = dofile(t.root .. "/tests/lua/fixtures_server/openapi_check.lua")
+local H = V.wrap(dofile(t.root .. "/tests/lua/fixtures_server/harness.lua"))
 local W = dofile(t.root .. "/tests/lua/fixtures_server/watch_fakes.lua")
 
 local ROUTES = "focus.rest,scodoc.rest,feeds.rest"
@@ -184,3 +185,5 @@ t.test("scodoc: a student's absences as timed events, in a session and as a feed
   srv.stop()
   os.execute("rm -rf " .. data)
 end)
+
+t.test("every answer matches the OpenAPI document", V.check)

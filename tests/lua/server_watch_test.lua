@@ -5,7 +5,8 @@
 local t = require "testlib"
 local json = require "sis.json"
 local codec = require "sis.codec"
-local H = dofile(t.root .. "/tests/lua/fixtures_server/harness.lua")
+local V = dofile(t.root .. "/tests/lua/fixtures_server/openapi_check.lua")
+local H = V.wrap(dofile(t.root .. "/tests/lua/fixtures_server/harness.lua"))
 local W = dofile(t.root .. "/tests/lua/fixtures_server/watch_fakes.lua")
 
 local ROUTES = "focus.rest,scodoc.rest,watch.rest"
@@ -204,3 +205,5 @@ t.test("scodoc subscriptions name the student; intervals are never below the min
   srv.stop()
   os.execute("rm -rf " .. data)
 end)
+
+t.test("every answer matches the OpenAPI document", V.check)
