@@ -35,7 +35,7 @@ ASAN_LIB := $(LIB_SRC:engine/%.c=$(BUILD)/asan/obj/%.o)
 TESTS    := $(TEST_SRC:tests/c/%.c=$(BUILD)/%)
 ASAN_TESTS := $(TEST_SRC:tests/c/%.c=$(BUILD)/asan/%)
 
-.PHONY: all deps test test-fast run bench install clean asan
+.PHONY: all deps openapi-deps test test-fast run bench install clean asan
 all: $(BUILD)/sis
 
 $(BUILD)/obj/%.o: engine/%.c
@@ -68,6 +68,14 @@ deps:
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(DEB_PKGS); }
+	@$(MAKE) --no-print-directory openapi-deps
+
+# The OpenAPI validators of the tests (tests/openapi: pinned, package-lock.json);
+# Node and npm from Debian when the machine has none.
+openapi-deps:
+	@command -v npm >/dev/null 2>&1 || { SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nodejs npm; }
+	@[ -f tests/openapi/node_modules/.package-lock.json ] || npm ci --prefix tests/openapi --no-audit --no-fund --loglevel=error
 
 # The build is re-planned after deps so pkg-config sees freshly installed packages.
 test: deps
