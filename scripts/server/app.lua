@@ -11,7 +11,7 @@
 --
 -- Environment: SIS_FOCUS_URL, SIS_SCODOC_URL, SIS_TIMEOUT (seconds, default
 -- 20), SIS_SESSION_IDLE (seconds, default 1200), SIS_ROUTES (route modules,
--- default "focus.rest,scodoc.rest,watch.rest,feeds.rest").
+-- default "focus.rest,scodoc.rest,watch.rest,feeds.rest,openapi.rest").
 local json = require "sis.json"
 local log = require "sis.log"
 local server = require "sis.server"
@@ -42,7 +42,7 @@ end
 
 local endpoints = json.array()
 local lists = {}
-for name in (os.getenv("SIS_ROUTES") or "focus.rest,scodoc.rest,watch.rest,feeds.rest"):gmatch("[^,%s]+") do
+for name in (os.getenv("SIS_ROUTES") or "focus.rest,scodoc.rest,watch.rest,feeds.rest,openapi.rest"):gmatch("[^,%s]+") do
   local file = package.searchpath(name, package.path)
   if not file then
     say("info", "serve: route module %s not present, skipped", name)
