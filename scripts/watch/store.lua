@@ -9,7 +9,10 @@
 -- and webhook secrets are sealed with the key (watch.secrets), bound to
 -- their row; feed tokens are kept only as their SHA-256. Deleting a
 -- subscription or a feed deletes its credentials, events and deliveries.
--- Times are integer seconds (os.time()).
+-- Times are integer seconds (os.time()). The journal is WAL with
+-- synchronous=NORMAL: a power cut may lose the last poll's results, which
+-- the next poll then finds again with the same event ids (receivers
+-- de-duplicate on them).
 local sqlite = require "sis.sqlite"
 local json = require "sis.json"
 local codec = require "sis.codec"
@@ -89,7 +92,7 @@ function M.open(data_dir)
   if not key then return nil, kerr end
   local db, err = sqlite.open(data_dir .. "/sis.db")
   if not db then return nil, err end
-  local ok, serr = db:exec("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
+  local ok, serr = db:exec("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;")
   if ok then ok, serr = db:exec(SCHEMA) end
   if not ok then
     db:close()
