@@ -127,9 +127,10 @@ print(string.format("webhook deliveries (signed, one POST each, loopback): %d in
 
 -- Capacity of one poller thread at the default interval: polls run one after
 -- the other, so the wall time of a poll against a slow school is the limit.
+local per_thread = INTERVAL * 1000 // focus_wall_latency
 print(string.format("capacity of one poller thread at %d s: %d Focus subscriptions (every kind, 100 ms per "
-  .. "answer), %d ScoDoc ones (loopback); CPU %.1f %% of a core per 1000 Focus subscriptions",
-  INTERVAL, INTERVAL * 1000 // focus_wall_latency, INTERVAL * 1000 // swall,
-  1000 * focus_cpu / (INTERVAL * 1000) * 100))
+  .. "answer), %d ScoDoc ones (loopback); %d with the default 4 threads (SIS_WATCH_THREADS); "
+  .. "CPU %.1f %% of a core per 1000 Focus subscriptions", INTERVAL, per_thread, INTERVAL * 1000 // swall,
+  4 * per_thread, 1000 * focus_cpu / (INTERVAL * 1000) * 100))
 st:close()
 os.execute("rm -rf " .. dir)

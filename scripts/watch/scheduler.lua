@@ -1,9 +1,11 @@
--- The background poller of `sis serve` (engine/scheduler.c runs it in a
--- thread of its own, with its own Lua state): each tick polls the
--- subscriptions that are due, delivers the webhooks that are due, and says
--- how long to sleep. Nothing here runs when SIS_DATA_DIR is unset.
+-- The background poller of `sis serve` (engine/scheduler.c runs it in
+-- SIS_WATCH_THREADS threads, each with its own Lua state): each tick polls
+-- the subscriptions that are due (each claimed first, so one thread polls
+-- it), thread 0 also delivers the webhooks that are due (one thread: each
+-- subscription's events go out in order), and says how long to sleep.
+-- Nothing here runs when SIS_DATA_DIR is unset.
 --
---   seconds = scheduler.tick(stopping)   -- stopping() is true once sis serve stops
+--   seconds = scheduler.tick(stopping, index)   -- stopping() is true once sis serve stops
 local log = require "sis.log"
 local poll = require "watch.poll"
 local deliver = require "watch.deliver"
@@ -15,6 +17,7 @@ local M = {}
 local settings = settings_mod.load()
 local store, broken
 local PRUNE_EVERY = 3600
+local LEASE = 600 -- a poll that dies with its thread is tried again after this
 local last_prune = 0
 
 local function open()
@@ -43,12 +46,17 @@ local function poll_one(st, id)
   end
 end
 
-function M.tick(stopping)
+function M.tick(stopping, index)
   local st = open()
   if not st then return 60 end
   for _, id in ipairs(st:due(os.time(), 50)) do
     if stopping() then return 0 end
-    poll_one(st, id)
+    local now = os.time()
+    if st:claim(id, now, now + LEASE) then poll_one(st, id) end
+  end
+  if index ~= 0 then
+    local due = st:next_due()
+    return due and math.max(0, due - os.time()) or 60
   end
   if not stopping() then deliver.run(st, { settings = settings }) end
   local now = os.time()

@@ -185,6 +185,14 @@ function Store:due(now, limit)
   return rows
 end
 
+-- Takes a due subscription for one poller thread: its next poll moves to
+-- lease_until (the poll sets the real one), so no other thread polls it.
+-- → true when this caller got it
+function Store:claim(id, now, lease_until)
+  return must(self.db:run("UPDATE subscriptions SET next_poll_at = ? WHERE id = ? AND next_poll_at <= ? "
+    .. "AND paused_at IS NULL", lease_until, id, now)) == 1
+end
+
 -- The earliest time something is due (a poll or a delivery), or nil.
 function Store:next_due()
   local a = must(self.db:row("SELECT min(next_poll_at) AS t FROM subscriptions WHERE paused_at IS NULL"))

@@ -83,6 +83,22 @@ t.test("focus: a refused password pauses the subscription and says why", functio
   t.ok(after.paused_at)
   t.match(after.paused_reason, "refused the stored credentials")
   t.eq(st:due(os.time() + 3600), {}, "a paused subscription is not polled")
+  t.eq(st:claim(sub.id, os.time() + 3600, os.time() + 7200), false, "nor claimed")
+end)
+
+t.test("a due subscription is claimed by one poller thread only", function()
+  local dir = t.tmpdir()
+  local a <close> = assert(store_mod.open(dir))
+  local b <close> = assert(store_mod.open(dir)) -- another thread's connection
+  local now = os.time()
+  local sub = a:create_subscription { service = "focus", owner = "o", interval = 900, now = now,
+    credentials = { base_url = "http://127.0.0.1:9/", username = "u", password = "p" } }
+  t.eq(b:due(now), { sub.id })
+  t.eq(a:claim(sub.id, now, now + 600), true)
+  t.eq(b:claim(sub.id, now, now + 600), false)
+  t.eq(b:due(now), {})
+  t.eq(b:subscription(sub.id).next_poll_at, now + 600)
+  os.execute("rm -rf " .. dir)
 end)
 
 t.test("scodoc: a note changed, an absence added and one cancelled", function()
