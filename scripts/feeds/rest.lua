@@ -180,4 +180,6 @@ for _, service in ipairs { "focus", "scodoc" } do
   routes[#routes + 1] = { method = "DELETE", path = base .. "/:id", handler = delete(service) }
 end
 
+routes.endpoints = { "/api/v3/feeds", "/api/scodoc/feeds", "/feeds" } -- for GET / (the routes share only "/api" or "/")
+
 return routes

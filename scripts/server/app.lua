@@ -51,8 +51,11 @@ for name in (os.getenv("SIS_ROUTES") or "focus.rest,scodoc.rest,watch.rest,feeds
       debug.traceback)
     if ok then
       lists[#lists + 1] = routes
-      endpoints[#endpoints + 1] = router.prefix(routes)
-      say("info", "serve: %d routes from %s under %s", #routes, file, endpoints[#endpoints])
+      -- a module whose routes share no useful prefix names its own (`endpoints`)
+      local own = type(package.loaded[name]) == "table" and package.loaded[name].endpoints
+      local where = type(own) == "table" and own or { router.prefix(routes) }
+      for _, e in ipairs(where) do endpoints[#endpoints + 1] = e end
+      say("info", "serve: %d routes from %s under %s", #routes, file, table.concat(where, ", "))
     else
       say("error", "serve: route module %s (%s) failed to load, its routes are off: %s",
         name, file, routes)

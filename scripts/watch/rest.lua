@@ -185,4 +185,6 @@ for _, service in ipairs { "focus", "scodoc" } do
   end
 end
 
+routes.endpoints = { "/api/v3/watch", "/api/scodoc/watch" } -- for GET / (the routes share only "/api" or "/")
+
 return routes
