@@ -8,7 +8,6 @@
 #include <lauxlib.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/sha.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -79,14 +78,18 @@ static int l_base64_decode(lua_State *L) {
     return 1;
 }
 
-static int l_sha1_hex(lua_State *L) {
+static int digest_hex(lua_State *L, const EVP_MD *md) {
     size_t n;
-    const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &n);
-    unsigned char d[SHA_DIGEST_LENGTH];
-    SHA1(s, n, d);
-    push_hex(L, d, sizeof d);
+    const char *s = luaL_checklstring(L, 1, &n);
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int dn = 0;
+    if (!EVP_Digest(s, n, d, &dn, md, NULL)) return luaL_error(L, "digest failed");
+    push_hex(L, d, dn);
     return 1;
 }
+
+static int l_sha1_hex(lua_State *L) { return digest_hex(L, EVP_sha1()); }
+static int l_sha256_hex(lua_State *L) { return digest_hex(L, EVP_sha256()); }
 
 static int hmac_hex(lua_State *L, const EVP_MD *md) {
     size_t kn, mn;
@@ -102,15 +105,6 @@ static int hmac_hex(lua_State *L, const EVP_MD *md) {
 
 static int l_hmac_sha1_hex(lua_State *L) { return hmac_hex(L, EVP_sha1()); }
 static int l_hmac_sha256_hex(lua_State *L) { return hmac_hex(L, EVP_sha256()); }
-
-static int l_sha256_hex(lua_State *L) {
-    size_t n;
-    const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &n);
-    unsigned char d[SHA256_DIGEST_LENGTH];
-    SHA256(s, n, d);
-    push_hex(L, d, sizeof d);
-    return 1;
-}
 
 int sis_random_bytes(unsigned char *out, size_t n) {
     size_t got = 0;
