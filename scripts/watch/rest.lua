@@ -108,13 +108,18 @@ local function create(service)
   end
 end
 
--- The caller's subscription :id | nil, status, body
-local function mine(req, service)
-  local state, owner, st = A.open(req, service)
-  if not state then return nil, owner, st end
-  local sub = st:subscription(req.params.id)
-  if not sub or sub.owner ~= owner or sub.service ~= service then return nil, 404, NOT_FOUND end
-  return sub, st
+-- A handler on the caller's subscription :id: fn(req, sub, store) (another
+-- account's subscription is 404, as an unknown one).
+local function owned(fn)
+  return function(service)
+    return function(req)
+      local state, owner, st = A.open(req, service)
+      if not state then return owner, st end
+      local sub = st:subscription(req.params.id)
+      if not sub or sub.owner ~= owner or sub.service ~= service then return 404, NOT_FOUND end
+      return fn(req, sub, st)
+    end
+  end
 end
 
 local function list(service)
@@ -129,50 +134,32 @@ local function list(service)
   end
 end
 
-local function get(service)
-  return function(req)
-    local sub, st, body = mine(req, service)
-    if not sub then return st, body end
-    return 200, view(st, sub)
-  end
-end
+local get = owned(function(_, sub, st) return 200, view(st, sub) end)
 
-local function delete(service)
-  return function(req)
-    local sub, st, body = mine(req, service)
-    if not sub then return st, body end
-    st:delete_subscription(sub.id)
-    return 200, {}
-  end
-end
+local delete = owned(function(_, sub, st)
+  st:delete_subscription(sub.id)
+  return 200, {}
+end)
 
-local function resume(service)
-  return function(req)
-    local sub, st, body = mine(req, service)
-    if not sub then return st, body end
-    st:resume(sub.id, os.time())
-    return 200, view(st, st:subscription(sub.id))
-  end
-end
+local resume = owned(function(_, sub, st)
+  st:resume(sub.id, os.time())
+  return 200, view(st, st:subscription(sub.id))
+end)
 
-local function changes(service)
-  return function(req)
-    local sub, st, body = mine(req, service)
-    if not sub then return st, body end
-    local limit = 100
-    if req.query.limit then
-      limit = math.tointeger(tonumber(req.query.limit))
-      if not limit or limit < 1 or limit > MAX_LIMIT then
-        return 400, { error = "limit must be an integer in 1.." .. MAX_LIMIT }
-      end
+local changes = owned(function(req, sub, st)
+  local limit = 100
+  if req.query.limit then
+    limit = math.tointeger(tonumber(req.query.limit))
+    if not limit or limit < 1 or limit > MAX_LIMIT then
+      return 400, { error = "limit must be an integer in 1.." .. MAX_LIMIT }
     end
-    local since = req.query.since
-    if since == "" then since = nil end
-    local events = st:events_since(sub.id, since, limit)
-    if not events then return 400, { error = "since names no kept event of this subscription" } end
-    return 200, { events = json.array(events) }
   end
-end
+  local since = req.query.since
+  if since == "" then since = nil end
+  local events = st:events_since(sub.id, since, limit)
+  if not events then return 400, { error = "since names no kept event of this subscription" } end
+  return 200, { events = json.array(events) }
+end)
 
 local routes = {}
 for _, service in ipairs { "focus", "scodoc" } do
