@@ -56,19 +56,21 @@ local function start(fake, data, scodoc)
                    SIS_DATA_DIR = data, SIS_WATCH_MIN_INTERVAL = "1" }
 end
 
-local function login(srv, jar)
-  local r = H.request(srv, "POST", "/api/v3/session", { jar = jar,
-    json = { username = W.focus_user, password = W.focus_password } })
-  assert(r.status == 200, "login " .. r.status)
-end
-
-t.test("GET /api/v3/calendar.ics: one event per assignment and occasion, course and notes", function()
+-- A fake Focus and sis serve on a fresh data directory; logged in unless
+-- `anonymous`. → fake, data, jar, srv
+local function focus_server(anonymous)
   local fake = W.focus()
   local data = t.tmpdir()
   local jar = data .. "/jar"
   local srv = start(fake, data)
+  if not anonymous then W.login(H, srv, jar) end
+  return fake, data, jar, srv
+end
+
+t.test("GET /api/v3/calendar.ics: one event per assignment and occasion, course and notes", function()
+  local _, data, jar, srv = focus_server(true)
   t.eq(H.request(srv, "GET", "/api/v3/calendar.ics?year=2017").status, 403)
-  login(srv, jar)
+  W.login(H, srv, jar)
   local r = H.request(srv, "GET", "/api/v3/calendar.ics?year=2017", { jar = jar })
   t.eq({ r.status, r.headers["content-type"] }, { 200, "text/calendar; charset=utf-8" })
   local cal = parse(r.body)
@@ -94,11 +96,7 @@ t.test("GET /api/v3/calendar.ics: one event per assignment and occasion, course 
 end)
 
 t.test("private feeds: a token URL without cookie, cached, ETag and 304, revoked by DELETE", function()
-  local fake = W.focus()
-  local data = t.tmpdir()
-  local jar = data .. "/jar"
-  local srv = start(fake, data)
-  login(srv, jar)
+  local fake, data, jar, srv = focus_server()
   local r = H.request(srv, "POST", "/api/v3/feeds", { jar = jar, json = { year = 2017, interval = 3600 } })
   t.eq(r.status, 201)
   local feed = r.json
@@ -135,11 +133,7 @@ t.test("private feeds: a token URL without cookie, cached, ETag and 304, revoked
 end)
 
 t.test("a feed refetches after its interval; unchanged events keep the ETag", function()
-  local fake = W.focus()
-  local data = t.tmpdir()
-  local jar = data .. "/jar"
-  local srv = start(fake, data)
-  login(srv, jar)
+  local fake, data, jar, srv = focus_server()
   local path = H.request(srv, "POST", "/api/v3/feeds", { jar = jar, json = { year = 2017, interval = 1 } }).json.path
   local first = H.request(srv, "GET", path)
   fake.stats(true)

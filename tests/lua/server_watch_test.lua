@@ -26,21 +26,17 @@ local function serve(fake, data_dir, extra)
   return H.start(env)
 end
 
-local function login(srv, jar)
-  local r = H.request(srv, "POST", "/api/v3/session", { jar = jar,
-    json = { username = W.focus_user, password = W.focus_password } })
-  assert(r.status == 200, "login: " .. tostring(r.status) .. " " .. r.body)
-end
+local function login(srv, jar) W.login(H, srv, jar) end
+local wait_for = W.wait_for
 
--- Waits (at most `seconds`) until check() returns a true value, returns it.
-local function wait_for(what, check, seconds)
-  local deadline = os.time() + (seconds or 20)
-  repeat
-    local v = check()
-    if v then return v end
-    t.sleep(0.2)
-  until os.time() > deadline
-  error("timed out waiting for " .. what)
+-- A Focus subscription of the logged-in jar, once its baseline is taken.
+local function subscribe(srv, jar, body)
+  local r = H.request(srv, "POST", "/api/v3/watch", { jar = jar, json = body })
+  assert(r.status == 201, "subscribe: " .. r.status .. " " .. r.body)
+  wait_for("the baseline", function()
+    return H.request(srv, "GET", "/api/v3/watch/" .. r.json.id, { jar = jar }).json.polls >= 1
+  end)
+  return r.json
 end
 
 local function delivered(r)
@@ -62,17 +58,13 @@ t.test("a grade posted reaches the webhook signed, once, across a restart", func
   local jar = data .. "/jar"
   local srv = serve(fake, data)
   login(srv, jar)
-  local r = H.request(srv, "POST", "/api/v3/watch", { jar = jar, json = {
-    webhook = hook.url .. "/hook", kinds = { "focus.assignment", "focus.course_grade" }, interval = 1 } })
-  t.eq(r.status, 201)
-  local sub, secret = r.json, r.json.secret
+  local sub = subscribe(srv, jar, { webhook = hook.url .. "/hook", kinds = { "focus.assignment", "focus.course_grade" },
+                                    interval = 1 })
+  local secret = sub.secret
   t.match(sub.id, "^%x+$")
   t.eq(#secret, 64)
   t.eq({ sub.service, sub.interval, sub.webhook, sub.kinds, sub.paused }, { "focus", 1, hook.url .. "/hook",
     { "focus.assignment", "focus.course_grade" }, false })
-  wait_for("the baseline", function()
-    return H.request(srv, "GET", "/api/v3/watch/" .. sub.id, { jar = jar }).json.polls >= 1
-  end)
   t.eq(H.request(srv, "GET", "/api/v3/watch/" .. sub.id, { jar = jar }).json.secret, nil, "shown once only")
 
   W.edit(fake.pages .. "/StudentGBGrades__course_period_id=24101__mp326.html", GRADE[1], GRADE[2])
@@ -125,11 +117,7 @@ t.test("a webhook that keeps failing pauses its subscription; resume delivers", 
   local jar = data .. "/jar"
   local srv = serve(fake, data, { SIS_WATCH_PAUSE_AFTER = "2" })
   login(srv, jar)
-  local sub = H.request(srv, "POST", "/api/v3/watch", { jar = jar, json = {
-    webhook = hook.url .. "/hook", kinds = { "focus.assignment.graded" }, interval = 1 } }).json
-  wait_for("the baseline", function()
-    return H.request(srv, "GET", "/api/v3/watch/" .. sub.id, { jar = jar }).json.polls >= 1
-  end)
+  local sub = subscribe(srv, jar, { webhook = hook.url .. "/hook", kinds = { "focus.assignment.graded" }, interval = 1 })
   W.edit(fake.pages .. "/StudentGBGrades__course_period_id=24101__mp326.html", GRADE[1], GRADE[2])
   fake.reload()
   local paused = wait_for("the pause", function()

@@ -4,6 +4,8 @@
 --   local f = W.focus()      -- f.base, f.pages (the copy), f.reload(), f.stats([reset])
 --   local s = W.scodoc()     -- s.base, s.responses (the copy: read at each request)
 --   W.edit(path, old, new)   -- replaces the one occurrence of old (plain text)
+--   W.login(H, srv, jar)     -- POST /api/v3/session with the corpus's account
+--   W.wait_for(what, check [, seconds])   -- check()'s first true value, or raises
 local t = require "testlib"
 local json = require "sis.json"
 local http = require "sis.http"
@@ -71,6 +73,22 @@ function W.edit(path, old, new)
   assert(i, "W.edit: not found in " .. path .. ": " .. old)
   assert(not text:find(old, j + 1, true), "W.edit: found twice in " .. path)
   W.write(path, text:sub(1, i - 1) .. new .. text:sub(j + 1))
+end
+
+function W.login(H, srv, jar)
+  local r = H.request(srv, "POST", "/api/v3/session", { jar = jar,
+    json = { username = W.focus_user, password = W.focus_password } })
+  assert(r.status == 200, "login: " .. tostring(r.status) .. " " .. r.body)
+end
+
+function W.wait_for(what, check, seconds)
+  local deadline = os.time() + (seconds or 20)
+  repeat
+    local v = check()
+    if v then return v end
+    t.sleep(0.2)
+  until os.time() > deadline
+  error("timed out waiting for " .. what)
 end
 
 return W
