@@ -151,6 +151,18 @@ local function refreshed(st, feed, now)
   return text, etag
 end
 
+-- The token is the feed's key and sits in the URL: the access log line,
+-- written after the handler returns, must mask it. It stays registered with
+-- the log's redactor until this worker serves its next feed (at most one
+-- token per worker registered, however many feeds there are).
+local masked
+
+local function mask(token)
+  if masked then log.forget(masked) end
+  log.secret(token)
+  masked = token
+end
+
 local function fetch(req)
   local token = req.params.file:match("^(%x+)%.ics$")
   if not token or #token ~= 32 then return 404, NOT_FOUND end
@@ -158,6 +170,7 @@ local function fetch(req)
   if not st then return status, body end
   local feed = st:feed_by_token(token:lower())
   if not feed then return 404, NOT_FOUND end
+  mask(token)
   local now = os.time()
   local text, etag, err = refreshed(st, feed, now)
   if not text then return etag, err end
