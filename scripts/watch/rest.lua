@@ -86,6 +86,9 @@ local function create(service)
     local j = req.json
     if j ~= nil and (type(j) ~= "table" or json.is_array(j)) then return 400, { error = "expected a JSON object" } end
     j = j or {}
+    for _, k in ipairs { "webhook", "kinds", "interval" } do
+      if j[k] == json.null then j[k] = nil end -- null: as if absent
+    end
     local kinds, s1, b1 = check_kinds(service, j.kinds)
     if not kinds then return s1, b1 end
     local ok, s2, b2 = check_webhook(j.webhook)
