@@ -42,7 +42,8 @@ struct sis_scheduler {
     poller threads[MAX_THREADS];
 };
 
-static char tick_key; /* registry: scheduler.tick */
+static char tick_key;     /* registry: scheduler.tick */
+static char stopping_key; /* registry: the stopping() closure */
 
 /* stopping() -> whether sis serve is stopping (upvalue: the scheduler) */
 static int l_stopping(lua_State *L) {
@@ -51,8 +52,12 @@ static int l_stopping(lua_State *L) {
     return 1;
 }
 
-/* Protected: requires the scheduler module, keeps its tick. */
+/* Protected: requires the scheduler module, keeps its tick and the
+ * stopping() closure (arg: the scheduler), so a tick allocates nothing
+ * outside its protected call. */
 static int load(lua_State *L) {
+    lua_pushcclosure(L, l_stopping, 1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &stopping_key);
     lua_getglobal(L, "require");
     lua_pushliteral(L, "watch.scheduler");
     lua_call(L, 1, 1);
@@ -66,8 +71,7 @@ static int load(lua_State *L) {
 static double tick(poller *p) {
     lua_State *L = p->L;
     lua_rawgetp(L, LUA_REGISTRYINDEX, &tick_key);
-    lua_pushlightuserdata(L, p->owner);
-    lua_pushcclosure(L, l_stopping, 1);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &stopping_key);
     lua_pushinteger(L, p->index);
     double wait = SLEEP_AFTER_ERROR;
     if (sis_pcall(L, 2, 1) != LUA_OK) sis_log(SIS_LOG_ERROR, "watch: tick failed: %s", lua_tostring(L, -1));
@@ -94,11 +98,12 @@ static void *run(void *arg) {
 }
 
 /* A thread's state with the scheduler module loaded, or NULL (logged). */
-static lua_State *new_state(const sis_options *host) {
+static lua_State *new_state(const sis_options *host, sis_scheduler *s) {
     lua_State *L = sis_state_new(host);
     if (!L) return NULL;
     lua_pushcfunction(L, load);
-    if (sis_pcall(L, 0, 0) != LUA_OK) {
+    lua_pushlightuserdata(L, s);
+    if (sis_pcall(L, 1, 0) != LUA_OK) {
         sis_log(SIS_LOG_ERROR, "watch: the poller is off: %s", lua_tostring(L, -1));
         lua_close(L);
         return NULL;
@@ -130,7 +135,7 @@ sis_scheduler *sis_scheduler_start(const sis_options *host) {
         poller *p = &s->threads[i];
         p->owner = s;
         p->index = i;
-        p->L = new_state(host);
+        p->L = new_state(host, s);
         if (!p->L) break;
         if (pthread_create(&p->thread, NULL, run, p) != 0) {
             sis_log(SIS_LOG_ERROR, "watch: cannot start a poller thread");
