@@ -102,3 +102,29 @@ t.test("sqlite: a new database file is private; two connections see each other's
   t.fails("cannot create", sqlite.open(dir .. "/no/such/dir.db"))
   os.execute("rm -rf " .. dir)
 end)
+
+t.test("the key: SIS_SECRET_KEY (hex or base64) wins over the key file; a bad one is refused", function()
+  local dir = t.tmpdir()
+  local script = dir .. "/key.lua"
+  local f = assert(io.open(script, "w"))
+  f:write([[
+local secrets = require "watch.secrets"
+local key, err = secrets.key(arg[1])
+if not key then io.write("error: ", err) return end
+io.write((key:gsub(".", function(c) return string.format("%02x", c:byte()) end)))
+]])
+  f:close()
+  local hex = string.rep("0f", 32)
+  local function key(env)
+    local _, out = t.exec(string.format("%s %s run %s %s", env, t.sis, script, dir))
+    return out
+  end
+  t.eq(key("SIS_SECRET_KEY=" .. hex), hex)
+  t.eq(key("SIS_SECRET_KEY=" .. require("sis.codec").base64_encode(string.rep("\15", 32))), hex)
+  t.eq(key("SIS_SECRET_KEY=short"), "error: SIS_SECRET_KEY must be 32 bytes: 64 hex digits or base64")
+  local from_file = key("SIS_SECRET_KEY=")
+  t.match(from_file, "^%x+$")
+  t.eq(#from_file, 64)
+  t.eq(key(""), from_file, "the key file, created once")
+  os.execute("rm -rf " .. dir)
+end)
