@@ -16,6 +16,10 @@ local manifest = json.decode(t.fixture("focus/pages/manifest.json"))
 W.focus_user = manifest.credentials.username
 W.focus_password = manifest.credentials.password
 
+-- The fakes read a whole corpus before they listen: under a loaded machine
+-- that takes more than testlib's default 10 s.
+local START_TIMEOUT = 30
+
 local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
 local function copy(from)
@@ -44,7 +48,7 @@ end
 function W.focus(flags)
   local dir = copy("focus/pages")
   local s = t.server(string.format("python3 %s/tests/servers/fake_focus.py --pages %s %s",
-    quote(t.root), quote(dir), flags or ""))
+    quote(t.root), quote(dir), flags or ""), START_TIMEOUT)
   s.base, s.pages = s.url .. "/", dir
   function s.reload() return get(s.url .. "/__reload") end
   function s.stats(reset) return get(s.url .. "/__stats" .. (reset and "?reset=1" or "")) end
@@ -53,7 +57,8 @@ end
 
 function W.scodoc()
   local dir = copy("scodoc")
-  local s = t.server(string.format("python3 %s/tests/servers/fake_scodoc.py --fixtures %s", quote(t.root), quote(dir)))
+  local s = t.server(string.format("python3 %s/tests/servers/fake_scodoc.py --fixtures %s", quote(t.root), quote(dir)),
+    START_TIMEOUT)
   s.base, s.responses = s.url .. "/", dir .. "/responses"
   function s.requests() return get(s.url .. "/__fake__/requests") end
   return with_cleanup(s, dir)
