@@ -155,7 +155,7 @@ local function endpoint_of(words)
   die("unknown endpoint '" .. name .. "' (sis focus --help)")
 end
 
-local opts, words = cmd.options(arg, { url = true, user = true, year = true, mp = true, timeout = true },
+local opts, words = cmd.options(arg, { url = true, user = true, year = true, mp = true, timeout = cli.seconds },
   { url = os.getenv("SIS_FOCUS_URL"), user = os.getenv("SIS_FOCUS_USER") },
   { password = "the password is never taken from the command line: set SIS_FOCUS_PASSWORD or type it when asked" })
 if not opts.url then die("--url is required (sis focus --help)") end
@@ -163,11 +163,12 @@ if not opts.user then die("--user is required (sis focus --help)") end
 if not opts.url:find("^https?://[^/]") then die("--url must be an http:// or https:// URL") end
 if (opts.year == nil) ~= (opts.mp == nil) then die("--year and --mp go together") end
 local endpoint, args = endpoint_of(words)
-local timeout = opts.timeout and int_arg(opts.timeout, "--timeout") or 30
+local timeout = opts.timeout or 30
 local switch = opts.year and { year = int_arg(opts.year, "--year"), mp_id = int_arg(opts.mp, "--mp") }
 
 local state, login_status, msg = focus.login {
-  base_url = opts.url, username = opts.user, password = cmd.password("SIS_FOCUS_PASSWORD", "Focus"), timeout = timeout,
+  base_url = opts.url, username = opts.user, password = cmd.password("SIS_FOCUS_PASSWORD", "Focus password"),
+  timeout = timeout,
 }
 if not state then die(string.format("login failed (%d): %s", login_status, msg), 1) end
 

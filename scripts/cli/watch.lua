@@ -40,6 +40,7 @@ examples:
 
 local cmd = cli.new("watch", USAGE)
 local die = cmd.die
+log.release() -- a watch runs for long: its warnings go out as they come, not held to the end
 
 local args = { ... }
 local service = args[1]
@@ -53,11 +54,11 @@ for i = #args, 1, -1 do
 end
 local opts, words = cmd.options(args, {
   url = true, user = true, dept = true, etudid = true, semester = true, auth = true, kinds = true,
-  interval = true, exec = true, webhook = true, ["data-dir"] = true, timeout = true,
+  interval = true, exec = true, webhook = true, ["data-dir"] = true, timeout = cli.seconds,
 }, {
   url = os.getenv(service == "focus" and "SIS_FOCUS_URL" or "SIS_SCODOC_URL"),
   user = os.getenv(service == "focus" and "SIS_FOCUS_USER" or "SIS_SCODOC_USER"),
-  ["data-dir"] = os.getenv("SIS_DATA_DIR"),
+  ["data-dir"] = os.getenv("SIS_DATA_DIR"), timeout = 30,
 }, { password = "the password is never taken from the command line" })
 if #words > 0 then cmd.usage_error("unexpected argument " .. words[1]) end
 if not opts.url or not opts.url:match("^https?://[^/]") then cmd.usage_error("--url URL is required (http or https)") end
@@ -75,8 +76,6 @@ end
 local asked = opts.interval and (math.tointeger(tonumber(opts.interval)) or cmd.usage_error("--interval wants whole seconds"))
 local interval, ierr = settings_mod.interval(asked, settings)
 if not interval then cmd.usage_error("--" .. ierr) end
-local timeout = tonumber(opts.timeout or "30")
-if not timeout or timeout <= 0 then cmd.usage_error("--timeout wants a positive number of seconds") end
 if opts.webhook and not opts.webhook:match("^https?://[^/%s]+%S*$") then cmd.usage_error("--webhook wants an http(s) URL") end
 
 local target = json.object()
@@ -93,9 +92,9 @@ if not st then die("cannot open the data directory: " .. tostring(serr), 1) end
 
 local svc = require(poll.services[service].service)
 local password = cmd.password(service == "focus" and "SIS_FOCUS_PASSWORD" or "SIS_SCODOC_PASSWORD",
-  service == "focus" and "Focus" or "ScoDoc")
+  service == "focus" and "Focus password" or "ScoDoc password")
 local state, status, msg = svc.login { base_url = opts.url, username = opts.user, password = password,
-                                       auth = opts.auth, timeout = timeout }
+                                       auth = opts.auth, timeout = opts.timeout }
 if not state then die(string.format("login failed (%s): %s", status, tostring(msg)), 1) end
 
 -- One subscription per account and target, found again by the next run.

@@ -14,18 +14,39 @@ local M = {}
 M.DEFAULT_ROUTES = "focus.rest,scodoc.rest,watch.rest,feeds.rest,openapi.rest"
 local SCHEMA_MODULES = { "openapi.schemas.focus", "openapi.schemas.scodoc", "openapi.schemas.watch" }
 
--- The routes the server serves: GET / (the front's), then each module's.
+-- The routes the server serves, as scripts/server/app.lua builds them: GET /
+-- and GET /health (the front's), each module's, then GET <prefix> for each
+-- module's prefix it does not serve itself (a list of its routes).
 function M.routes(names)
-  local out = { { method = "GET", path = "/" } }
+  local out = { { method = "GET", path = "/" }, { method = "GET", path = "/health" } }
+  local served, prefixes = {}, {}
   for name in (names or os.getenv("SIS_ROUTES") or M.DEFAULT_ROUTES):gmatch("[^,%s]+") do
     if package.searchpath(name, package.path) then
       local ok, list = pcall(require, name)
       if ok and type(list) == "table" then
-        for _, r in ipairs(list) do out[#out + 1] = { method = r.method, path = r.path } end
+        for _, r in ipairs(list) do
+          out[#out + 1] = { method = r.method, path = r.path }
+          served[r.method .. " " .. r.path] = true
+        end
+        local ok2, compiled = pcall(router.check, list, name)
+        local own = type(list.endpoints) == "table" and list.endpoints or { ok2 and router.prefix(compiled) }
+        for _, p in ipairs(own) do prefixes[#prefixes + 1] = p end
       end
     end
   end
+  for _, p in ipairs(prefixes) do
+    if not served["GET " .. p] then
+      served["GET " .. p] = true
+      out[#out + 1] = { method = "GET", path = p, index = true }
+    end
+  end
   return out
+end
+
+-- The reference of a GET <prefix> route (generated: the front makes them).
+local function index_entry(path)
+  return { tag = "Server", summary = "The routes under " .. path,
+           responses = { [200] = { ["$ref"] = "#/components/schemas/RouteIndex" } } }
 end
 
 -- Every reference entry and component, merged.
@@ -52,7 +73,7 @@ function M.check(routes)
   local missing, seen = {}, {}
   for _, r in ipairs(routes or M.routes(M.DEFAULT_ROUTES)) do
     seen[key(r)] = true
-    if not entries[key(r)] then missing[#missing + 1] = key(r) end
+    if not entries[key(r)] and not r.index then missing[#missing + 1] = key(r) end
   end
   local orphans = {}
   for k in pairs(entries) do
@@ -133,7 +154,7 @@ function M.document(routes)
   local entries, components = M.reference()
   local paths = {}
   for _, r in ipairs(routes or M.routes()) do
-    local e = entries[key(r)] or { summary = "(not documented)", responses = {} }
+    local e = entries[key(r)] or (r.index and index_entry(r.path)) or { summary = "(not documented)", responses = {} }
     local path, op = operation(r, e)
     paths[path] = paths[path] or {}
     paths[path][r.method:lower()] = op

@@ -43,7 +43,8 @@ end
 local C = {}
 for _, name in ipairs { "list_depts", "formation_list", "formation_export", "formsemestre_list",
                         "formsemestre_partition_list", "groups_view", "etud_info", "formsemestre_bulletinetud",
-                        "ListeAbsEtud", "EtatAbsencesGr", "do_moduleimpl_withmodule_list" } do
+                        "ListeAbsEtud", "EtatAbsencesGr", "do_moduleimpl_withmodule_list",
+                        "formsemestre_description" } do
   C[name] = convert(shapes[name])
 end
 C.formsemestre = C.formsemestre_list.items
@@ -74,6 +75,8 @@ route("POST /api/scodoc/session", { summary = "Log in to ScoDoc (sets the sis_sc
 route("GET /api/scodoc/session", { summary = "The logged-in ScoDoc user", responses = ok(S.ref("ScoDocSession")), errors = { 401 } })
 route("DELETE /api/scodoc/session", { summary = "Log out", responses = ok(done()), errors = { 401 } })
 route("GET /api/scodoc/depts", { summary = "Departments (list_depts)", responses = ok(S.ref("list_depts")), errors = READ })
+route("GET /api/scodoc/students/:etudid/dept", { summary = "The department of a student (get_etud_dept)",
+  responses = ok(S.obj({ etudid = S.str, dept = S.str }, { required = true })), errors = READ })
 route("GET " .. P .. "/formations", { summary = "Formations (formation_list)", responses = ok(S.ref("formation_list")), errors = READ })
 route("GET " .. P .. "/formations/:formation_id", { summary = "A formation with its UEs and modules (formation_export)",
   responses = ok(S.ref("formation_export")), errors = READ })
@@ -85,6 +88,9 @@ route("GET " .. P .. "/formsemestres/:id/partitions", { summary = "Partitions an
   responses = ok(S.ref("formsemestre_partition_list")), errors = READ })
 route("GET " .. P .. "/formsemestres/:id/students", { summary = "Students of a semester (groups_view)",
   responses = ok(S.ref("groups_view")), errors = READ })
+route("GET " .. P .. "/formsemestres/:id/description", { summary = "The semester's description table (formsemestre_description)",
+  query = { with_evals = { schema = S.enum("0", "1"), description = "1: with the evaluation rows" } },
+  responses = ok(S.ref("formsemestre_description")), errors = READ })
 route("GET " .. P .. "/formsemestres/:id/moduleimpls", { summary = "Module implementations (do_moduleimpl_withmodule_list)",
   responses = ok(S.ref("do_moduleimpl_withmodule_list")), errors = READ })
 route("GET " .. P .. "/groups/absences", { summary = "Absence counts of groups (EtatAbsencesGr)",

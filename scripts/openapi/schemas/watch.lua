@@ -15,6 +15,9 @@ end
 local C = {}
 C.Error = S.obj({ error = S.str }, { required = true })
 C.Index = S.obj({ name = S.str, version = S.str, endpoints = S.arr(S.str) }, { required = true })
+C.Health = S.obj({ live = S.bool, ready = S.bool, routes = S.map(S.enum("loaded", "failed", "not present")),
+  focus_url = S.enum("set", "not set"), scodoc_url = S.enum("set", "not set") }, { required = true })
+C.RouteIndex = S.obj({ prefix = S.str, routes = S.arr(S.str) }, { required = true })
 C.Event = S.obj({
   id = S.describe(S.str, "stable: the same change has the same id at every delivery (de-duplicate on it)"),
   kind = S.str, service = S.enum("focus", "scodoc"), subscription = S.str,
@@ -46,6 +49,8 @@ local routes = {}
 local function route(key, e) routes[key] = e end
 
 route("GET /", { tag = "Server", summary = "What this server serves", responses = { [200] = S.ref("Index") } })
+route("GET /health", { tag = "Server", summary = "Liveness (any answer) and readiness (200, else 503)",
+  responses = { [200] = S.ref("Health"), [503] = S.ref("Health") } })
 route("GET /api/openapi.json", { tag = "Server", summary = "This document (OpenAPI 3.1)",
   responses = { [200] = S.obj({ openapi = S.str, info = S.map(S.any), paths = S.map(S.any) },
                               { required = { "openapi", "info", "paths" } }) } })
