@@ -29,6 +29,7 @@ static const char usage[] =
     "  scodoc [options] FUNCTION  call a ScoDoc function (sis scodoc --help)\n"
     "  serve [options]            serve the REST API (sis serve --help)\n"
     "  watch focus|scodoc [opts]  report grade, absence... changes as events (sis watch --help)\n"
+    "  openapi [--markdown]       the REST API's OpenAPI 3.1 document (or its Markdown reference)\n"
     "  scripts [MODULE...]        the scripts search path, the file a module comes from\n"
     "\n"
     "global options:\n"
