@@ -13,8 +13,8 @@ CC       ?= cc
 # Debian packages: build, run, test and bench (README lists why each is needed).
 DEB_PKGS := build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev \
             libgumbo-dev lua-cjson-dev libcivetweb-dev libexpat1-dev libssl-dev \
-            zlib1g-dev python3 curl valgrind wrk openssl man-db groff-base
-PKGS     := lua5.4 lua5.4-cjson libcurl gumbo expat libssl libcrypto zlib
+            zlib1g-dev python3 curl valgrind wrk openssl man-db groff-base libsqlite3-dev python3-icalendar
+PKGS     := lua5.4 lua5.4-cjson libcurl gumbo expat libssl libcrypto zlib sqlite3
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -36,7 +36,7 @@ ASAN_LIB := $(LIB_SRC:engine/%.c=$(BUILD)/asan/obj/%.o)
 TESTS    := $(TEST_SRC:tests/c/%.c=$(BUILD)/%)
 ASAN_TESTS := $(TEST_SRC:tests/c/%.c=$(BUILD)/asan/%)
 
-.PHONY: all deps test test-fast run bench stress install uninstall clean asan
+.PHONY: all deps openapi-deps test test-fast run bench stress install uninstall clean asan
 all: $(BUILD)/sis
 
 $(BUILD)/obj/%.o: engine/%.c
@@ -69,6 +69,14 @@ deps:
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(DEB_PKGS); }
+	@$(MAKE) --no-print-directory openapi-deps
+
+# The OpenAPI validators of the tests (tests/openapi: pinned, package-lock.json);
+# Node and npm from Debian when the machine has none.
+openapi-deps:
+	@command -v npm >/dev/null 2>&1 || { SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nodejs npm; }
+	@[ -f tests/openapi/node_modules/.package-lock.json ] || npm ci --prefix tests/openapi --no-audit --no-fund --loglevel=error
 
 # The build is re-planned after deps so pkg-config sees freshly installed packages.
 test: deps

@@ -1,5 +1,6 @@
 /* sis.codec: small byte codecs scripts need and Lua lacks: base64, SHA-1,
- * HMAC-SHA1 (the Focus API signature), secure random ids, HTML entities and
+ * HMAC-SHA1 (the Focus API signature), SHA-256 and HMAC-SHA256 (ETags,
+ * webhook signatures), secure random ids, HTML entities and
  * URL percent-encoding. */
 #include "sis.h"
 #include "text.h"
@@ -7,7 +8,6 @@
 #include <lauxlib.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/sha.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -78,26 +78,33 @@ static int l_base64_decode(lua_State *L) {
     return 1;
 }
 
-static int l_sha1_hex(lua_State *L) {
+static int digest_hex(lua_State *L, const EVP_MD *md) {
     size_t n;
-    const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &n);
-    unsigned char d[SHA_DIGEST_LENGTH];
-    SHA1(s, n, d);
-    push_hex(L, d, sizeof d);
+    const char *s = luaL_checklstring(L, 1, &n);
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int dn = 0;
+    if (!EVP_Digest(s, n, d, &dn, md, NULL)) return luaL_error(L, "digest failed");
+    push_hex(L, d, dn);
     return 1;
 }
 
-static int l_hmac_sha1_hex(lua_State *L) {
+static int l_sha1_hex(lua_State *L) { return digest_hex(L, EVP_sha1()); }
+static int l_sha256_hex(lua_State *L) { return digest_hex(L, EVP_sha256()); }
+
+static int hmac_hex(lua_State *L, const EVP_MD *md) {
     size_t kn, mn;
     const char *key = luaL_checklstring(L, 1, &kn);
     const unsigned char *msg = (const unsigned char *)luaL_checklstring(L, 2, &mn);
     luaL_argcheck(L, kn <= INT_MAX, 1, "key too long");
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int dn = 0;
-    if (!HMAC(EVP_sha1(), key, (int)kn, msg, mn, d, &dn)) return luaL_error(L, "hmac failed");
+    if (!HMAC(md, key, (int)kn, msg, mn, d, &dn)) return luaL_error(L, "hmac failed");
     push_hex(L, d, dn);
     return 1;
 }
+
+static int l_hmac_sha1_hex(lua_State *L) { return hmac_hex(L, EVP_sha1()); }
+static int l_hmac_sha256_hex(lua_State *L) { return hmac_hex(L, EVP_sha256()); }
 
 int sis_random_bytes(unsigned char *out, size_t n) {
     size_t got = 0;
@@ -171,6 +178,7 @@ static int l_url_decode(lua_State *L) {
 static const luaL_Reg funcs[] = {
     {"base64_encode", l_base64_encode}, {"base64_decode", l_base64_decode},
     {"sha1_hex", l_sha1_hex},           {"hmac_sha1_hex", l_hmac_sha1_hex},
+    {"sha256_hex", l_sha256_hex},       {"hmac_sha256_hex", l_hmac_sha256_hex},
     {"random_hex", l_random_hex},       {"html_unescape", l_html_unescape},
     {"url_encode", l_url_encode},       {"url_decode", l_url_decode},
     {NULL, NULL},

@@ -21,7 +21,8 @@ static const luaL_Reg preloads[] = {
     {"sis.http", luaopen_sis_http},   {"sis.html", luaopen_sis_html},
     {"sis.date", luaopen_sis_date},   {"sis.json", luaopen_sis_json},
     {"sis.xml", luaopen_sis_xml},     {"sis.log", luaopen_sis_log},
-    {"sis.codec", luaopen_sis_codec}, {"cjson", luaopen_cjson},
+    {"sis.codec", luaopen_sis_codec}, {"sis.sqlite", luaopen_sis_sqlite},
+    {"sis.crypto", luaopen_sis_crypto}, {"cjson", luaopen_cjson},
     {"cjson.safe", luaopen_cjson_safe}, {NULL, NULL},
 };
 

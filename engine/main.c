@@ -28,6 +28,8 @@ static const char usage[] =
     "  focus [options] ENDPOINT   fetch one endpoint from a live Focus (sis focus --help)\n"
     "  scodoc [options] FUNCTION  call a ScoDoc function (sis scodoc --help)\n"
     "  serve [options]            serve the REST API (sis serve --help)\n"
+    "  watch focus|scodoc [opts]  report grade, absence... changes as events (sis watch --help)\n"
+    "  openapi [--markdown]       the REST API's OpenAPI 3.1 document (or its Markdown reference)\n"
     "  scripts [MODULE...]        the scripts search path, the file a module comes from\n"
     "\n"
     "global options:\n"
@@ -50,7 +52,7 @@ static const char run_usage[] =
 
 static const char serve_usage[] =
     "usage: sis serve [--listen ADDR:PORT] [--threads N] [--focus-url URL]\n"
-    "                 [--scodoc-url URL] [--scripts DIR] [--port-file FILE]\n"
+    "                 [--scodoc-url URL] [--scripts DIR] [--port-file FILE] [--data-dir DIR]\n"
     "  --listen      address to bind (env SIS_LISTEN, default 127.0.0.1:5000)\n"
     "  --threads     worker threads (env SIS_THREADS, default 16)\n"
     "  --focus-url   Focus base URL, e.g. https://focus.example.org/ (env SIS_FOCUS_URL)\n"
@@ -58,6 +60,7 @@ static const char serve_usage[] =
     "  --scripts     a scripts directory in front of the shipped ones (repeatable;\n"
     "                env SIS_SCRIPTS; also a global option)\n"
     "  --port-file   write the port there once listening (env SIS_PORT_FILE; for port 0)\n"
+    "  --data-dir    watch subscriptions and feeds live there (env SIS_DATA_DIR; unset: off)\n"
     "global options (--log-level, --record, --replay) go before `serve`: sis --log-level debug serve\n";
 
 /* --scripts DIR, repeatable: appended to SIS_SCRIPTS (the first one given
@@ -88,6 +91,7 @@ static const flag serve_flags[] = {
     {"--listen", "SIS_LISTEN", NULL},       {"--threads", "SIS_THREADS", NULL},
     {"--focus-url", "SIS_FOCUS_URL", NULL}, {"--scodoc-url", "SIS_SCODOC_URL", NULL},
     {"--scripts", "SIS_SCRIPTS", add_scripts}, {"--port-file", "SIS_PORT_FILE", NULL},
+    {"--data-dir", "SIS_DATA_DIR", NULL},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "pool.h"
 #include "request.h"
+#include "scheduler.h"
 #include "sessions.h"
 #include "sis.h"
 
@@ -1059,7 +1060,9 @@ int sis_serve(const sis_serve_options *opt) {
     struct mg_context *ctx = srv.pool ? mg_start(&cb, &srv, options) : NULL;
     int rc = ctx ? 0 : 1;
     if (ctx && announce_listening(ctx, listen, &srv, threads, path) != 0) rc = 1;
+    sis_scheduler *poller = NULL; /* the watch poller (engine/scheduler.c), if any */
     if (ctx && rc == 0) {
+        poller = sis_scheduler_start(opt->host);
         int sig = 0;
         sigwait(&stop, &sig);
         sis_log(SIS_LOG_INFO, "serve: %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -1073,6 +1076,7 @@ int sis_serve(const sis_serve_options *opt) {
         if (srv.pool) sis_log(SIS_LOG_ERROR, "serve: cannot listen on %s", listen);
         else sis_log(SIS_LOG_ERROR, "serve: cannot start %d worker threads", threads);
     }
+    sis_scheduler_stop(poller);
     if (ctx) mg_stop(ctx);    /* joins the connection threads, which wait for their requests */
     sis_pool_free(srv.pool); /* then the workers, which close their states */
     const struct timespec now = {0, 0};

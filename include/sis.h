@@ -60,6 +60,8 @@ int luaopen_sis_json(lua_State *L);
 int luaopen_sis_xml(lua_State *L);
 int luaopen_sis_log(lua_State *L);
 int luaopen_sis_codec(lua_State *L);
+int luaopen_sis_sqlite(lua_State *L);
+int luaopen_sis_crypto(lua_State *L);
 
 /* The REST front (civetweb). Blocks until SIGINT/SIGTERM; returns an exit code. */
 typedef struct sis_serve_options {

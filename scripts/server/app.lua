@@ -11,7 +11,7 @@
 --
 -- Environment: SIS_FOCUS_URL, SIS_SCODOC_URL, SIS_TIMEOUT (seconds, default
 -- 20), SIS_SESSION_IDLE (seconds, default 1200), SIS_ROUTES (route modules,
--- default "focus.rest,scodoc.rest").
+-- default "focus.rest,scodoc.rest,watch.rest,feeds.rest,openapi.rest").
 local json = require "sis.json"
 local log = require "sis.log"
 local server = require "sis.server"
@@ -49,8 +49,9 @@ end
 
 local endpoints = json.array()
 local lists = {}
+local prefixes = {} -- prefixes[i]: the endpoints of lists[i]
 local modules = {} -- name -> "loaded" | "failed" | "not present", for /health
-for name in (os.getenv("SIS_ROUTES") or "focus.rest,scodoc.rest"):gmatch("[^,%s]+") do
+for name in (os.getenv("SIS_ROUTES") or "focus.rest,scodoc.rest,watch.rest,feeds.rest,openapi.rest"):gmatch("[^,%s]+") do
   local file = package.searchpath(name, package.path)
   if not file then
     modules[name] = "not present"
@@ -61,8 +62,12 @@ for name in (os.getenv("SIS_ROUTES") or "focus.rest,scodoc.rest"):gmatch("[^,%s]
     modules[name] = ok and "loaded" or "failed"
     if ok then
       lists[#lists + 1] = routes
-      endpoints[#endpoints + 1] = router.prefix(routes)
-      say("info", "serve: %d routes from %s under %s", #routes, file, endpoints[#endpoints])
+      -- a module whose routes share no useful prefix names its own (`endpoints`)
+      local own = type(package.loaded[name]) == "table" and package.loaded[name].endpoints
+      local where = type(own) == "table" and own or { router.prefix(routes) }
+      for _, e in ipairs(where) do endpoints[#endpoints + 1] = e end
+      prefixes[#lists] = where
+      say("info", "serve: %d routes from %s under %s", #routes, file, table.concat(where, ", "))
     else
       say("error", "serve: route module %s (%s) failed to load, its routes are off: %s",
         name, file, routes)
@@ -76,9 +81,11 @@ local indexes = {}
 for i, list in ipairs(lists) do
   local listed = json.array()
   for _, r in ipairs(list) do listed[#listed + 1] = r.method .. " " .. r.path end
-  indexes[#indexes + 1] = { method = "GET", path = endpoints[i], handler = function()
-    return 200, { prefix = endpoints[i], routes = listed }
-  end }
+  for _, prefix in ipairs(prefixes[i]) do
+    indexes[#indexes + 1] = { method = "GET", path = prefix, handler = function()
+      return 200, { prefix = prefix, routes = listed }
+    end }
+  end
 end
 
 -- Liveness (any answer) and readiness: every route module that is present

@@ -10,7 +10,7 @@ local TOP = { docs = true, engine = true, scripts = true, tests = true, examples
               include = true, bench = true }
 
 local function tree_files(root)
-  local p = io.popen("cd " .. root .. " && find . -path ./build -prune -o -name .git -prune -o -type f -print")
+  local p = io.popen("cd " .. root .. " && find . -path ./build -prune -o -name .git -prune -o -name node_modules -prune -o -type f -print")
   local files = {}
   for f in p:lines() do
     f = f:sub(3)

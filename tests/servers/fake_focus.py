@@ -19,6 +19,8 @@ Test helpers (not part of Focus):
                           serve), expire (forget the session first), login_page
                           (forget it and answer the login page itself, 200, after
                           a UTF-8 byte-order mark); mode=none clears every fault.
+  GET /__reload           read the pages directory again (tests that change a
+                          page between two polls edit a copy given as --pages)
 
 usage: fake_focus.py --port-file FILE [--pages DIR] [--session-timeout SEC]
                      [--latency MS] [--password PASSWORD] [--tls PEM]
@@ -66,6 +68,7 @@ def split_modname(params):
 
 class Corpus:
     def __init__(self, pages_dir):
+        self.dir = pages_dir
         with open(os.path.join(pages_dir, "manifest.json"), encoding="utf-8") as f:
             self.manifest = m = json.load(f)
         self.ignored = set(m["url_rules"]["ignored_params"])
@@ -117,6 +120,7 @@ class State:
 
     def __init__(self, corpus, timeout, latency, password):
         self.corpus = corpus
+        self.password = password
         self.timeout = timeout
         self.latency = latency / 1000.0
         if password is not None:
@@ -427,6 +431,13 @@ class Handler(BaseHTTPRequestHandler):
                     st.faults.append({"mode": q.get("mode", "500"), "match": q.get("match", ""),
                                       "count": int(q.get("count", -1)),
                                       "delay": float(q.get("delay", 5))})
+            return self.send(200, "{}", "application/json")
+        if url.path == "/__reload":
+            corpus = Corpus(st.corpus.dir)
+            if st.password is not None:
+                corpus.credentials["password"] = st.password
+            with st.lock:
+                st.corpus = corpus
             return self.send(200, "{}", "application/json")
         self.send(404, "{}", "application/json")
 
