@@ -21,6 +21,7 @@ static const char usage[] =
     "  focus [options] ENDPOINT   fetch one endpoint from a live Focus (sis focus --help)\n"
     "  scodoc [options] FUNCTION  call a ScoDoc function (sis scodoc --help)\n"
     "  serve [options]            serve the REST API (sis serve --help)\n"
+    "  check [options]            the drift report: every page through its parser (sis check --help)\n"
     "  scripts [MODULE...]        the scripts search path, the file a module comes from\n"
     "\n"
     "global options:\n"

@@ -83,22 +83,6 @@ USAGE = USAGE:format(table.concat(listed, "\n"))
 local cmd = cli.new("focus", USAGE)
 local die = cmd.die
 
-local function is_tty(fd) return os.execute("test -t " .. fd) == true end
-
-local function read_password()
-  local env = os.getenv("SIS_FOCUS_PASSWORD")
-  if env then return env end
-  if not is_tty(0) then return io.read("l") or die("no password (SIS_FOCUS_PASSWORD or stdin)") end
-  io.stderr:write("Focus password: ")
-  io.stderr:flush()
-  os.execute("stty -echo")
-  local ok, pw = pcall(io.read, "l")
-  os.execute("stty echo")
-  io.stderr:write("\n")
-  if not ok or not pw then die("no password given") end
-  return pw
-end
-
 local function int_arg(s, what)
   local v = s and s:find("^%d+$") and math.tointeger(tonumber(s))
   if not v then die(string.format("%s must be a number, got %s", what, s and ("'" .. s .. "'") or "nothing")) end
@@ -181,12 +165,12 @@ local timeout = opts.timeout and int_arg(opts.timeout, "--timeout") or 30
 local switch = opts.year and { year = int_arg(opts.year, "--year"), mp_id = int_arg(opts.mp, "--mp") }
 
 local state, login_status, msg = focus.login {
-  base_url = opts.url, username = opts.user, password = read_password(), timeout = timeout,
+  base_url = opts.url, username = opts.user, password = cmd.password("SIS_FOCUS_PASSWORD", "Focus password"), timeout = timeout,
 }
 if not state then die(string.format("login failed (%d): %s", login_status, msg), 1) end
 
 local progress
-if is_tty(2) then
+if cli.is_tty(2) then
   progress = function(done, total)
     io.stderr:write(string.format("\r%d/%d pages", done, total))
     if done == total then io.stderr:write("\n") end

@@ -5,9 +5,13 @@
 --   local c = cli.new("focus", USAGE)           -- USAGE ends with a newline
 --   local opts, words = c.options(args, { url = true }, { url = os.getenv("X") })
 --   c.die(msg [, code]); c.usage_error(msg); c.print_json(value)
+--   c.password("SIS_FOCUS_PASSWORD", "Focus password"); cli.is_tty(fd)
 local json = require "sis.json"
 
 local M = {}
+
+-- Whether file descriptor fd (0, 1, 2) is a terminal.
+function M.is_tty(fd) return os.execute("test -t " .. fd) == true end
 
 -- show_usage: usage errors print the whole usage after the message (else
 -- they point to `sis NAME --help`).
@@ -27,7 +31,8 @@ function M.new(name, usage, show_usage)
   end
 
   -- args → opts, words. -h/--help prints the usage and exits 0; `--NAME VALUE`
-  -- sets opts.NAME for each NAME in `names` (over `opts`, the defaults);
+  -- sets opts.NAME for each NAME in `names` (over `opts`, the defaults), and
+  -- `--NAME` alone sets it to true when names[NAME] is "flag";
   -- refused[NAME] is the message for an option that must never be given
   -- (the password); any other argument that starts with "-" (but "-", stdin)
   -- is a usage error; the rest are words, in order.
@@ -41,6 +46,8 @@ function M.new(name, usage, show_usage)
       if a == "-h" or a == "--help" then
         io.write(usage)
         os.exit(0, true)
+      elseif opt and names[opt] == "flag" then
+        opts[opt] = true
       elseif opt and names[opt] then
         opts[opt] = args[i + 1] or c.usage_error(a .. " needs a value")
         i = i + 1
@@ -54,6 +61,22 @@ function M.new(name, usage, show_usage)
       i = i + 1
     end
     return opts, words
+  end
+
+  -- A password: the environment variable `env`, else asked on the terminal
+  -- without echo (`prompt`), else a line of stdin; never the command line.
+  function c.password(env, prompt)
+    local given = os.getenv(env)
+    if given then return given end
+    if not M.is_tty(0) then return io.read("l") or c.die("no password (" .. env .. " or stdin)") end
+    io.stderr:write(prompt, ": ")
+    io.stderr:flush()
+    os.execute("stty -echo")
+    local ok, pw = pcall(io.read, "l")
+    os.execute("stty echo")
+    io.stderr:write("\n")
+    if not ok or not pw then c.die("no password given") end
+    return pw
   end
 
   -- The answer on stdout: pretty JSON, keys sorted.
