@@ -41,7 +41,8 @@ static int same_dir(const char *a, const char *b) {
 }
 
 /* The scripts that belong to this binary: next to it (in-tree build/sis ->
- * ../scripts) or installed under ../share/sis/scripts. */
+ * ../scripts, build/asan/sis -> ../../scripts) or installed under
+ * ../share/sis/scripts. */
 static int shipped_scripts(char out[PATH_MAX]) {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -49,7 +50,8 @@ static int shipped_scripts(char out[PATH_MAX]) {
     exe[n] = '\0';
     char *slash = strrchr(exe, '/');
     if (slash) *slash = '\0';
-    static const char *const candidates[] = {"%s/scripts", "%s/../scripts", "%s/../share/sis/scripts"};
+    static const char *const candidates[] = {"%s/scripts", "%s/../scripts", "%s/../share/sis/scripts",
+                                             "%s/../../scripts"};
     for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, candidates[i], exe);

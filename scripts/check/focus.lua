@@ -3,13 +3,16 @@
 -- its parser; per page: fetched or not, parsed or failed (the parser's
 -- message), each contract field found or missing, the warnings.
 --
---   local report = require("check.focus").run(state [, on_progress])
+--   local report = require("check.focus").run(state [, {save = DIR, on_progress = fn}])
 --   report = { upstream = "focus", pages = { <page>, ... }, ok = bool }
 --   <page> = { name, fetched, parsed, of (how many fetches), errors =
 --              {"args: message"}, failures = {"args: message"}, warnings =
 --              {warning + args}, fields = {{path, found, of}}, note? }
 -- `ok`: every page fetched and parsed, no warning. Missing fields are told,
--- not judged (many are optional: a course without categories).
+-- not judged (many are optional: a course without categories). opts.save:
+-- a directory where every page fetched is written as <page>[_<args>].html
+-- (final_grades_<kind>.json for the API), for `sis parse`; <page>.saved
+-- lists the files.
 local client = require "focus.client"
 local contract = require "focus.contract"
 local fields = require "lib.fields"
@@ -76,8 +79,20 @@ local function finish(rec)
   return rec
 end
 
+-- Writes one fetched body under opts.save → its path (nil when not saving).
+local function save(dir, name, text)
+  if not dir then return nil end
+  local path = dir .. "/" .. name:gsub("[^%w_.-]", "_")
+  local f, err = io.open(path, "wb")
+  if not f then error("sis check: cannot save the page: " .. err, 0) end
+  f:write(text)
+  f:close()
+  return path
+end
+
 -- Runs the check on a logged-in state (focus.service.login's).
-function M.run(state, on_progress)
+function M.run(state, opts)
+  opts = opts or {}
   local c <close> = client.open(state)
   local seen, done, out = {}, {}, {}
   local names = registry.page_names()
@@ -111,10 +126,15 @@ function M.run(state, on_progress)
     end
     local paths = {}
     for i, j in ipairs(jobs) do paths[i] = j.path end
-    local results = client.get_all(c, paths, on_progress)
+    local results = client.get_all(c, paths, opts.on_progress)
     for i, j in ipairs(jobs) do
       local r = results[i]
       if r.res then
+        local file = save(opts.save, table.concat({ j.page, table.unpack(j.args) }, "_") .. ".html", r.res.body)
+        if file then
+          out[j.page].saved = out[j.page].saved or {}
+          table.insert(out[j.page].saved, file)
+        end
         with_photo(c, j, r.res)
         local list, data, err = warnings.collect(pages.parse, j.page, r.res.body, j.ctx)
         record(out[j.page], j.args, nil, data, err, list)
@@ -137,6 +157,8 @@ function M.run(state, on_progress)
     local rec = new_page("final_grades:" .. kind, a.fields or contract.apis[kind])
     local text, err = client.final_grades(c, a.argument)
     if text then
+      local file = save(opts.save, "final_grades_" .. kind .. ".json", text)
+      rec.saved = file and { file } or nil
       local list, data, perr = warnings.collect(pages.parse_api, kind, text)
       record(rec, {}, nil, data, perr, list)
     else

@@ -9,7 +9,8 @@ local warnings = require "lib.warnings"
 
 local USAGE = [==[
 usage: sis check [--url URL --user NAME] [--scodoc-url URL --scodoc-user NAME
-                 [--dept DEPT]] [--record DIR | --replay DIR] [--json] [--timeout SEC]
+                 [--dept DEPT]] [--record DIR | --replay DIR] [--save DIR] [--json]
+                 [--timeout SEC]
 
 Fetches every Focus page sis reads (focus/registry.lua) and the finalGrades
 API, and every ScoDoc read function (in JSON and in XML), runs each through
@@ -30,6 +31,8 @@ options:
   --replay DIR        check the cassette DIR instead of the live school: URLs
                       and users default to those it was recorded with; no
                       password is needed
+  --save DIR          write every Focus page fetched to DIR (course_24101.html,
+                      ...) to run `sis parse` on it
   --json              the report as JSON
   --timeout SEC       timeout of each request (default 30)
   -h, --help          this help
@@ -43,10 +46,13 @@ local die = cmd.die
 
 local opts, words = cmd.options({ ... }, {
   url = true, user = true, ["scodoc-url"] = true, ["scodoc-user"] = true, dept = true,
-  record = true, replay = true, timeout = true, json = "flag",
+  record = true, replay = true, save = true, timeout = true, json = "flag",
 }, {}, { password = "passwords never come from the command line: SIS_FOCUS_PASSWORD, SIS_SCODOC_PASSWORD" })
 if #words > 0 then cmd.usage_error("unexpected argument '" .. words[1] .. "'") end
 if opts.record and opts.replay then cmd.usage_error("--record and --replay go alone") end
+if opts.save and os.execute("test -d '" .. opts.save:gsub("'", "'\\''") .. "'") ~= true then
+  die("--save " .. opts.save .. ": directory does not exist")
+end
 local timeout = 30
 if opts.timeout then
   timeout = tonumber(opts.timeout)
@@ -111,7 +117,7 @@ if opts.url then
     reports[#reports + 1] = { upstream = "focus", url = opts.url, ok = false, pages = {},
                               note = string.format("login failed (%d): %s", status, msg) }
   else
-    local report = require("check.focus").run(state)
+    local report = require("check.focus").run(state, { save = opts.save })
     focus.logout(state)
     report.url = opts.url
     reports[#reports + 1] = report
@@ -189,6 +195,7 @@ for _, r in ipairs(reports) do
     for _, w in ipairs(p.warnings) do
       say("    warning%s: %s", w.args and " (" .. w.args .. ")" or "", warnings.describe(w))
     end
+    if bad and p.saved then wrapped("    saved:", p.saved) end
     if #missing > 0 then wrapped("    missing:", missing) end
     if #found > 0 then wrapped("    found:", found) end
     if #unseen > 0 then wrapped("    no record to hold:", unseen) end
