@@ -128,7 +128,9 @@ function client.login(c)
   }
   if not res then return nil, "focus: " .. err, kind end
   if res.status ~= 200 then
-    return nil, string.format("focus: login answered HTTP %d", res.status), "upstream"
+    -- (the URL tried, and what it should be: a browser shows .../focus/...)
+    return nil, string.format("focus: login answered HTTP %d (%s; the Focus URL is the server's root, as in https://focus.example.org/)",
+      res.status, url(c, client.page("login"))), "upstream"
   end
   local answer = json.decode(res.body)
   if type(answer) ~= "table" then return nil, "focus: the login answer is not JSON", "upstream" end
