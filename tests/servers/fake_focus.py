@@ -9,7 +9,8 @@ wildcard calendar popups, the finalGrades APIEndpoint with its HMAC check,
 the photo without authentication and logout.
 
 Test helpers (not part of Focus):
-  GET /__stats            JSON counters (logins, requests, max in-flight, ...)
+  GET /__stats            JSON counters (logins, requests, connections accepted,
+                          max in-flight, ...)
   GET /__stats?reset=1    same, then reset the counters
   GET /__fault?mode=M&match=S[&count=N][&delay=SEC]
                           the next N (default: all) requests whose path+query
@@ -20,7 +21,7 @@ Test helpers (not part of Focus):
                           a UTF-8 byte-order mark); mode=none clears every fault.
 
 usage: fake_focus.py --port-file FILE [--pages DIR] [--session-timeout SEC]
-                     [--latency MS] [--password PASSWORD]
+                     [--latency MS] [--password PASSWORD] [--tls PEM]
 """
 import argparse
 import hashlib
@@ -36,7 +37,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 sys.dont_write_bytecode = True  # no __pycache__ in the tree for the helper below
-from fakeserver_common import serve  # noqa: E402 (tests/servers/, next to this file)
+from fakeserver_common import add_tls_option, serve  # noqa: E402 (tests/servers/, next to this file)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_PAGES = os.path.join(HERE, "..", "fixtures", "focus", "pages")
@@ -126,7 +127,7 @@ class State:
         self.reset_stats()
 
     def reset_stats(self):
-        self.stats = {"requests": 0, "logins": 0, "login_failures": 0, "logouts": 0,
+        self.stats = {"requests": 0, "connections": 0, "logins": 0, "login_failures": 0, "logouts": 0,
                       "expired": 0, "redirects_to_login": 0, "in_flight": 0,
                       "max_in_flight": 0, "api_calls": 0, "mp_switches": 0, "paths": {}}
 
@@ -179,6 +180,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # quiet: tests read the log only on failure
         pass
+
+    def setup(self):
+        super().setup()
+        self.st.count("connections")  # one handler per connection: kept-alive ones are reused
 
     @property
     def st(self):
@@ -439,6 +444,7 @@ def main():
                     help="seconds of inactivity before a session is forgotten (default: manifest)")
     ap.add_argument("--latency", type=float, default=0, help="milliseconds added to every answer")
     ap.add_argument("--password", default=None, help="replace the corpus password (tests)")
+    add_tls_option(ap)
     args = ap.parse_args()
     corpus = Corpus(args.pages)
     timeout = args.session_timeout
@@ -446,7 +452,7 @@ def main():
         timeout = corpus.manifest["session_timeout_s"]
     httpd = Server(("127.0.0.1", 0), Handler)
     httpd.state = State(corpus, timeout, args.latency, args.password)
-    serve(httpd, args.port_file)
+    serve(httpd, args.port_file, args.tls)
     return 0
 
 
