@@ -77,7 +77,7 @@ static int run_script(const char *path, int argc, char **argv) {
  * replaces what the environment said). */
 static void add_scripts(const char *dir) {
     static int given;
-    static char list[SIS_SCRIPTS_MAX * 256];
+    static char list[SIS_SCRIPTS_MAX * (PATH_MAX + 1)];
     if (!given++) snprintf(list, sizeof list, "%s", dir);
     else if (strlen(list) + strlen(dir) + 2 <= sizeof list) strcat(strcat(list, ":"), dir);
     setenv("SIS_SCRIPTS", list, 1);

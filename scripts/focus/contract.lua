@@ -82,24 +82,18 @@ M.apis = {
     "exams.*.percent_grade", "exams.*.scale", "exams.*.subject", "exams.*.syear",
     "exams.*.teacher", "exams.*.weighted_gpa_points",
   },
-  final_grades = {
-    "grades", "grades.*.affects_gpa", "grades.*.comment", "grades.*.course_id",
-    "grades.*.course_num", "grades.*.credits", "grades.*.credits_earned", "grades.*.gpa_points",
-    "grades.*.grade_level", "grades.*.id", "grades.*.last_updated", "grades.*.last_updated_by",
-    "grades.*.letter_grade", "grades.*.location", "grades.*.mp_id", "grades.*.mp_name",
-    "grades.*.name", "grades.*.percent_grade", "grades.*.scale", "grades.*.subject",
-    "grades.*.syear", "grades.*.teacher", "grades.*.weighted_gpa_points",
-  },
-  semester_grades = {
-    "grades", "grades.*.affects_gpa", "grades.*.comment", "grades.*.course_id",
-    "grades.*.course_num", "grades.*.credits", "grades.*.credits_earned", "grades.*.gpa_points",
-    "grades.*.grade_level", "grades.*.id", "grades.*.last_updated", "grades.*.last_updated_by",
-    "grades.*.letter_grade", "grades.*.location", "grades.*.mp_id", "grades.*.mp_name",
-    "grades.*.name", "grades.*.percent_grade", "grades.*.scale", "grades.*.subject",
-    "grades.*.syear", "grades.*.teacher", "grades.*.weighted_gpa_points",
-  },
 }
--- the same records as the semester grades (the corpus has none of these)
-M.apis.quarter_grades = M.apis.semester_grades
+
+-- final, semester and quarter grades: the same records (the corpus has no
+-- quarter grades)
+local GRADES = {
+  "grades", "grades.*.affects_gpa", "grades.*.comment", "grades.*.course_id",
+  "grades.*.course_num", "grades.*.credits", "grades.*.credits_earned", "grades.*.gpa_points",
+  "grades.*.grade_level", "grades.*.id", "grades.*.last_updated", "grades.*.last_updated_by",
+  "grades.*.letter_grade", "grades.*.location", "grades.*.mp_id", "grades.*.mp_name",
+  "grades.*.name", "grades.*.percent_grade", "grades.*.scale", "grades.*.subject",
+  "grades.*.syear", "grades.*.teacher", "grades.*.weighted_gpa_points",
+}
+M.apis.final_grades, M.apis.semester_grades, M.apis.quarter_grades = GRADES, GRADES, GRADES
 
 return M

@@ -204,13 +204,19 @@ function ANSWERS.page(p, e)
   end
 end
 
+-- An optional id argument: its digits (nil when absent), or false and the
+-- 404 of an id that is not one.
+local function optional_id(args)
+  if args.id == nil then return nil end
+  local id = id_of(args.id)
+  if id then return id end
+  return false, not_found("the id must be digits, got " .. tostring(args.id))
+end
+
 function ANSWERS.collection(p, e)
   return function(c, args)
-    local id
-    if args.id ~= nil then
-      id = id_of(args.id)
-      if not id then return not_found("the id must be digits, got " .. tostring(args.id)) end
-    end
+    local id, status404, body404 = optional_id(args)
+    if id == false then return status404, body404 end
     local data, status, body = parse(p.name, nil, client.get(c, client.page(p.name)))
     if not data then return status, body end
     if id == nil then return 200, data end
@@ -336,11 +342,8 @@ end
 -- The finalGrades API family: (endpoint, API argument, parse_api kind, key).
 local function final_grades(argument, kind, key)
   return function(c, args)
-    local id
-    if args.id ~= nil then
-      id = id_of(args.id)
-      if not id then return not_found("the id must be digits, got " .. tostring(args.id)) end
-    end
+    local id, status404, body404 = optional_id(args)
+    if id == false then return status404, body404 end
     local text, err, fkind = client.final_grades(c, argument)
     if not text then return fail(err, fkind) end
     local data, perr, pkind = pages.parse_api(kind, text)
