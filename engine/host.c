@@ -94,15 +94,15 @@ int sis_scripts_path_set(const char *list, char *err, size_t errlen) {
         }
         p += len + (p[len] == ':');
     }
+    /* the shipped scripts last; a binary away from them falls back on the
+     * current directory's scripts/ (as if run from a source tree) */
     char shipped[PATH_MAX];
-    if (shipped_scripts(shipped)) {
-        size_t i = 0;
-        while (i < scripts_count && !same_dir(scripts_path[i], shipped)) i++;
-        if (i == scripts_count && scripts_count < SIS_SCRIPTS_MAX)
-            snprintf(scripts_path[scripts_count++], PATH_MAX, "%s", shipped);
-        if (i < scripts_count) shipped_index = (int)i;
-    }
-    if (scripts_count == 0) snprintf(scripts_path[scripts_count++], PATH_MAX, "scripts");
+    if (!shipped_scripts(shipped)) snprintf(shipped, sizeof shipped, "scripts");
+    size_t i = 0;
+    while (i < scripts_count && !same_dir(scripts_path[i], shipped)) i++;
+    if (i == scripts_count && scripts_count < SIS_SCRIPTS_MAX)
+        snprintf(scripts_path[scripts_count++], PATH_MAX, "%s", shipped);
+    if (i < scripts_count && strcmp(shipped, "scripts") != 0) shipped_index = (int)i;
     return 0;
 }
 
