@@ -46,18 +46,14 @@ local die = cmd.die
 
 local opts, words = cmd.options({ ... }, {
   url = true, user = true, ["scodoc-url"] = true, ["scodoc-user"] = true, dept = true,
-  record = true, replay = true, save = true, timeout = true, json = "flag",
+  record = true, replay = true, save = true, timeout = cli.seconds, json = "flag",
 }, {}, { password = "passwords never come from the command line: SIS_FOCUS_PASSWORD, SIS_SCODOC_PASSWORD" })
 if #words > 0 then cmd.usage_error("unexpected argument '" .. words[1] .. "'") end
 if opts.record and opts.replay then cmd.usage_error("--record and --replay go alone") end
 if opts.save and os.execute("test -d '" .. opts.save:gsub("'", "'\\''") .. "'") ~= true then
   die("--save " .. opts.save .. ": directory does not exist")
 end
-local timeout = 30
-if opts.timeout then
-  timeout = tonumber(opts.timeout)
-  if not timeout or timeout <= 0 or timeout > 86400 then die("--timeout wants seconds in ]0, 86400]") end
-end
+local timeout = opts.timeout or 30
 
 -- What a cassette remembers of the run that recorded it (no password).
 local SETTINGS = "check.json"
@@ -206,5 +202,6 @@ if all_ok then
 else
   say("sis check: %d page%s with problems", problems, problems == 1 and "" or "s")
 end
+log.release()
 io.write(table.concat(out, "\n"), "\n")
 os.exit(all_ok and 0 or 1, true)

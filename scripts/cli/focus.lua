@@ -152,7 +152,7 @@ local function endpoint_of(words)
   die("unknown endpoint '" .. name .. "' (sis focus --help)")
 end
 
-local opts, words = cmd.options(arg, { url = true, user = true, year = true, mp = true, timeout = true },
+local opts, words = cmd.options(arg, { url = true, user = true, year = true, mp = true, timeout = cli.seconds },
   { url = os.getenv("SIS_FOCUS_URL"), user = os.getenv("SIS_FOCUS_USER") },
   { password = "the password is never taken from the command line: set SIS_FOCUS_PASSWORD or type it when asked" })
 if not opts.url then die("--url is required (sis focus --help)") end
@@ -160,7 +160,7 @@ if not opts.user then die("--user is required (sis focus --help)") end
 if not opts.url:find("^https?://[^/]") then die("--url must be an http:// or https:// URL") end
 if (opts.year == nil) ~= (opts.mp == nil) then die("--year and --mp go together") end
 local endpoint, args = endpoint_of(words)
-local timeout = opts.timeout and int_arg(opts.timeout, "--timeout") or 30
+local timeout = opts.timeout or 30
 local switch = opts.year and { year = int_arg(opts.year, "--year"), mp_id = int_arg(opts.mp, "--mp") }
 
 -- "400: Bad request: the month must be 1..12, got 13"; a 5xx says what the
@@ -175,7 +175,8 @@ local function failure(status, body, reason, detail)
 end
 
 local state, login_status, msg, reason, detail = focus.login {
-  base_url = opts.url, username = opts.user, password = cmd.password("SIS_FOCUS_PASSWORD", "Focus password"), timeout = timeout,
+  base_url = opts.url, username = opts.user, password = cmd.password("SIS_FOCUS_PASSWORD", "Focus password"),
+  timeout = timeout,
 }
 if not state then die("login failed (" .. failure(login_status, { error = msg }, reason, detail) .. ")", 1) end
 

@@ -10,6 +10,8 @@
 -- key that starts with a digit: course ids, dates, marking periods, period
 -- numbers beside "advisory"). Paths name
 -- fields, so none ends with "*" ("mp_years", not "mp_years.*").
+local json = require "sis.json"
+
 local M = {}
 
 local function keyed_by_ids(t)
@@ -58,6 +60,7 @@ function M.count(values, paths)
 end
 
 local function show(v)
+  if v == json.null then return "null" end
   if type(v) == "string" then return string.format("%q", #v > 60 and v:sub(1, 60) .. "..." or v) end
   if type(v) == "table" then return "a table" end
   return tostring(v) .. (math.type(v) == "float" and " (float)" or "")

@@ -47,7 +47,7 @@ for _, scheme in ipairs { "http", "https" } do
       string.format("%d upstream connections for %d requests", stats.connections, stats.requests))
     local log = srv.log()
     t.ok(not log:find(fake.password, 1, true), "the password is in the server log")
-    t.match(log, "info  GET /api/v3/portal 200 [%d.]+ ms\n")
+    t.match(log, "info  %[%x+%] GET /api/v3/portal 200 [%d.]+ ms\n")
     srv.stop()
     focus.stop()
   end)
