@@ -164,21 +164,22 @@ local timeout = opts.timeout or 30
 local switch = opts.year and { year = int_arg(opts.year, "--year"), mp_id = int_arg(opts.mp, "--mp") }
 
 -- "400: Bad request: the month must be 1..12, got 13"; a 5xx says what the
--- upstream did, once ("502: connect: Failed to connect to ... (URL)").
+-- upstream did ("502: focus: connect: Failed to connect to ... (URL)"), the
+-- words of the log line it stands for (lib/cli.lua leaves that line out).
 local function failure(status, body, reason, detail)
-  if status >= 500 then
-    return string.format("%d: %s", status, ((detail or reason or body.error):gsub("^focus: ", "")))
-  end
+  if status >= 500 then return detail or reason or body.error end
   local msg = tostring(body.error)
   if reason and reason ~= msg then msg = msg .. ": " .. reason end
-  return string.format("%d: %s", status, msg)
+  return msg
 end
 
 local state, login_status, msg, reason, detail = focus.login {
   base_url = opts.url, username = opts.user, password = cmd.password("SIS_FOCUS_PASSWORD", "Focus password"),
   timeout = timeout,
 }
-if not state then die("login failed (" .. failure(login_status, { error = msg }, reason, detail) .. ")", 1) end
+if not state then
+  die(string.format("login failed (%d): %s", login_status, failure(login_status, { error = msg }, reason, detail)), 1)
+end
 
 local progress
 if cli.is_tty(2) then
@@ -192,5 +193,5 @@ local status, body, why, raw = 200, nil, nil, nil
 if switch then status, body, why, raw = focus.call(state, "set_marking_period", switch) end
 if status == 200 then status, body, why, raw = focus.call(state, endpoint, args, { on_progress = progress }) end
 focus.logout(state)
-if status ~= 200 then die(failure(status, body, why, raw), 1) end
+if status ~= 200 then die(string.format("%d: %s", status, failure(status, body, why, raw)), 1) end
 cmd.print_json(body)

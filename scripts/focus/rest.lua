@@ -23,12 +23,9 @@ end
 -- What a REST client gets when the service did not answer 200: focus-api's
 -- body for 4xx (the reason goes to the log), the reason in the user's terms
 -- for 5xx ("Focus did not answer in time"; the upstream's host, port and
--- error text only in the log).
-local function answer(code, body, reason, detail)
-  if code >= 500 then
-    log.warn("%s", detail or ("focus: " .. (reason or body.error)))
-    return code, { error = reason or body.error }
-  end
+-- error text only in the log line the service wrote).
+local function answer(code, body, reason)
+  if code >= 500 then return code, { error = reason or body.error } end
   if code ~= 200 and reason and reason ~= body.error then log.info("focus: %d %s: %s", code, body.error, reason) end
   return code, body
 end
@@ -45,10 +42,10 @@ local function call(endpoint, args_of)
       log.info("focus: %d %s: path %s", status, status == 404 and "Not found" or "Bad request", req.path)
       return status, status == 404 and NOT_FOUND or BAD_REQUEST
     end
-    local code, body, reason, detail = focus.call(state, endpoint, args)
+    local code, body, reason = focus.call(state, endpoint, args)
     -- the password no longer works: the session is useless
     if code == 401 then req.end_session(NS) end
-    return answer(code, body, reason, detail)
+    return answer(code, body, reason)
   end
 end
 
@@ -83,11 +80,11 @@ local function session_post(req)
   end
   local url = req.config and req.config.focus_url
   if not url then return 503, { error = "no Focus URL configured (sis serve --focus-url)" } end
-  local state, status, msg, reason, detail = focus.login {
+  local state, status, msg, reason = focus.login {
     base_url = url, username = j.username, password = j.password,
     timeout = req.config.timeout,
   }
-  if not state then return answer(status, { error = msg }, reason, detail) end
+  if not state then return answer(status, { error = msg }, reason) end
   local old = req.session(NS)
   if old then -- replaced: its Focus session ends too, as on DELETE (best effort)
     focus.logout(old)

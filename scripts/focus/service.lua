@@ -69,11 +69,12 @@ local function user_terms(err, kind)
   return "Focus answered something sis cannot use: " .. what
 end
 
--- The answer for a failure of focus.client (nil, err, kind).
--- (Logging it is the caller's business: the REST routes log the detail,
--- `sis focus` prints it.)
+-- The answer for a failure of focus.client (nil, err, kind); a 5xx is
+-- logged with the upstream's words (the commands leave out the line their
+-- final message repeats: lib/cli.lua).
 local function fail(err, kind)
   local status = STATUS[kind] or 502
+  if status >= 500 then log.warn("%s", err) end
   reason, detail = user_terms(err, kind), err
   return status, { error = MESSAGE[status] or err }
 end
@@ -84,6 +85,7 @@ local function parse_failure(err, kind)
   detail = err
   if kind == "missing" then return nil, bad_request(err) end
   if kind == "not_found" then return nil, not_found("Focus has no such page") end
+  log.warn("%s", err)
   reason = "Focus answered a page sis cannot read: " .. err
   return nil, 502, { error = err }
 end

@@ -78,7 +78,7 @@ t.test("400s: focus-api's body, the reason in the log and in sis focus's message
   server.fault("500", "Portal.php", "&count=1")
   code, out, err = t.exec(string.format("SIS_FOCUS_PASSWORD='%s' %s focus --url %s --user %s portal </dev/null",
     fake.password, t.sis, server.base, fake.user))
-  t.eq({ code, out, err }, { 1, "", string.format("sis focus: 502: upstream answered HTTP 500 (%sfocus/Modules.php)\n", server.base) })
+  t.eq({ code, out, err }, { 1, "", string.format("sis focus: 502: focus: upstream answered HTTP 500 (%sfocus/Modules.php)\n", server.base) })
 end)
 
 t.test("sis focus --url as a browser shows it (.../focus/, .../focus/index.php) works; a wrong one names the URL tried", function()
@@ -95,8 +95,8 @@ t.test("sis focus --url as a browser shows it (.../focus/, .../focus/index.php) 
   local code, _, err = t.exec(string.format("SIS_FOCUS_PASSWORD='%s' %s focus --url '%snope/' --user %s portal </dev/null",
     fake.password, t.sis, server.base, fake.user))
   t.eq(code, 1)
-  t.match(err, "^sis focus: login failed %(502: login answered HTTP %d+ %(" .. server.base:gsub("%p", "%%%0") ..
-    "nope/focus/index%.php; the Focus URL is the server's root, as in https://focus%.example%.org/%)%)\n$")
+  t.match(err, "^sis focus: login failed %(502%): focus: login answered HTTP %d+ %(" .. server.base:gsub("%p", "%%%0") ..
+    "nope/focus/index%.php; the Focus URL is the server's root, as in https://focus%.example%.org/%)\n$")
 end)
 
 t.test("path arguments are checked before Focus is asked anything", function()
