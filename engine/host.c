@@ -44,7 +44,8 @@ static int same_dir(const char *a, const char *b) {
 }
 
 /* The scripts that belong to this binary: next to it (in-tree build/sis ->
- * ../scripts) or installed under ../share/sis/scripts. */
+ * ../scripts, build/asan/sis -> ../../scripts) or installed under
+ * ../share/sis/scripts. */
 static int shipped_scripts(char out[PATH_MAX]) {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -52,7 +53,8 @@ static int shipped_scripts(char out[PATH_MAX]) {
     exe[n] = '\0';
     char *slash = strrchr(exe, '/');
     if (slash) *slash = '\0';
-    static const char *const candidates[] = {"%s/scripts", "%s/../scripts", "%s/../share/sis/scripts"};
+    static const char *const candidates[] = {"%s/scripts", "%s/../scripts", "%s/../share/sis/scripts",
+                                             "%s/../../scripts"};
     for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, candidates[i], exe);
@@ -95,15 +97,15 @@ int sis_scripts_path_set(const char *list, char *err, size_t errlen) {
         }
         p += len + (p[len] == ':');
     }
+    /* the shipped scripts last; a binary away from them falls back on the
+     * current directory's scripts/ (as if run from a source tree) */
     char shipped[PATH_MAX];
-    if (shipped_scripts(shipped)) {
-        size_t i = 0;
-        while (i < scripts_count && !same_dir(scripts_path[i], shipped)) i++;
-        if (i == scripts_count && scripts_count < SIS_SCRIPTS_MAX)
-            snprintf(scripts_path[scripts_count++], PATH_MAX, "%s", shipped);
-        if (i < scripts_count) shipped_index = (int)i;
-    }
-    if (scripts_count == 0) snprintf(scripts_path[scripts_count++], PATH_MAX, "scripts");
+    if (!shipped_scripts(shipped)) snprintf(shipped, sizeof shipped, "scripts");
+    size_t i = 0;
+    while (i < scripts_count && !same_dir(scripts_path[i], shipped)) i++;
+    if (i == scripts_count && scripts_count < SIS_SCRIPTS_MAX)
+        snprintf(scripts_path[scripts_count++], PATH_MAX, "%s", shipped);
+    if (i < scripts_count && strcmp(shipped, "scripts") != 0) shipped_index = (int)i;
     return 0;
 }
 

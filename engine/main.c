@@ -30,6 +30,7 @@ static const char usage[] =
     "  serve [options]            serve the REST API (sis serve --help)\n"
     "  watch focus|scodoc [opts]  report grade, absence... changes as events (sis watch --help)\n"
     "  openapi [--markdown]       the REST API's OpenAPI 3.1 document (or its Markdown reference)\n"
+    "  check [options]            the drift report: every page through its parser (sis check --help)\n"
     "  scripts [MODULE...]        the scripts search path, the file a module comes from\n"
     "\n"
     "global options:\n"
@@ -67,7 +68,7 @@ static const char serve_usage[] =
  * replaces what the environment said). */
 static void add_scripts(const char *dir) {
     static int given;
-    static char list[SIS_SCRIPTS_MAX * 256];
+    static char list[SIS_SCRIPTS_MAX * (PATH_MAX + 1)];
     if (!given++) snprintf(list, sizeof list, "%s", dir);
     else if (strlen(list) + strlen(dir) + 2 <= sizeof list) strcat(strcat(list, ":"), dir);
     setenv("SIS_SCRIPTS", list, 1);

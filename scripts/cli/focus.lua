@@ -2,7 +2,6 @@
 local cli = require "lib.cli"
 local focus = require "focus.service"
 local registry = require "focus.registry"
-local json = require "sis.json"
 
 -- The endpoints of the registry: { name =, cli =, routes = {{segments}} },
 -- each route's segments after /api/v3/ ("calendar", ":year", ...).
@@ -82,8 +81,6 @@ USAGE = USAGE:format(table.concat(listed, "\n"))
 
 local cmd = cli.new("focus", USAGE)
 local die = cmd.die
-
-local function is_tty(fd) return os.execute("test -t " .. fd) == true end
 
 local function int_arg(s, what)
   local v = s and s:find("^%d+$") and math.tointeger(tonumber(s))
@@ -166,23 +163,35 @@ local endpoint, args = endpoint_of(words)
 local timeout = opts.timeout or 30
 local switch = opts.year and { year = int_arg(opts.year, "--year"), mp_id = int_arg(opts.mp, "--mp") }
 
-local state, login_status, msg = focus.login {
+-- "400: Bad request: the month must be 1..12, got 13"; a 5xx says what the
+-- upstream did ("502: focus: connect: Failed to connect to ... (URL)"), the
+-- words of the log line it stands for (lib/cli.lua leaves that line out).
+local function failure(status, body, reason, detail)
+  if status >= 500 then return detail or reason or body.error end
+  local msg = tostring(body.error)
+  if reason and reason ~= msg then msg = msg .. ": " .. reason end
+  return msg
+end
+
+local state, login_status, msg, reason, detail = focus.login {
   base_url = opts.url, username = opts.user, password = cmd.password("SIS_FOCUS_PASSWORD", "Focus password"),
   timeout = timeout,
 }
-if not state then die(string.format("login failed (%d): %s", login_status, msg), 1) end
+if not state then
+  die(string.format("login failed (%d): %s", login_status, failure(login_status, { error = msg }, reason, detail)), 1)
+end
 
 local progress
-if is_tty(2) then
+if cli.is_tty(2) then
   progress = function(done, total)
     io.stderr:write(string.format("\r%d/%d pages", done, total))
     if done == total then io.stderr:write("\n") end
   end
 end
 
-local status, body = 200, nil
-if switch then status, body = focus.call(state, "set_marking_period", switch) end
-if status == 200 then status, body = focus.call(state, endpoint, args, { on_progress = progress }) end
+local status, body, why, raw = 200, nil, nil, nil
+if switch then status, body, why, raw = focus.call(state, "set_marking_period", switch) end
+if status == 200 then status, body, why, raw = focus.call(state, endpoint, args, { on_progress = progress }) end
 focus.logout(state)
-if status ~= 200 then die(string.format("%d: %s", status, body.error or json.encode(body)), 1) end
+if status ~= 200 then die(string.format("%d: %s", status, failure(status, body, why, raw)), 1) end
 cmd.print_json(body)

@@ -4,18 +4,20 @@ local sis = require "sis"
 
 local USAGE = [[
 usage: sis [--scripts DIR]... scripts [MODULE...]
+       sis [--scripts DIR]... scripts --file MODULE
 
 Prints the scripts search path: the directories of --scripts (repeatable)
 or SIS_SCRIPTS (':'-separated), then the shipped scripts. The first
 directory holding a module wins, so an overlay directory holds only the
 files a school changed. With MODULE names (focus.course, focus/course,
 focus/course.lua), prints the file each resolves to and the files on the
-path it hides.
+path it hides. --file prints only the file MODULE resolves to (to copy it
+into an overlay: cp "$(sis scripts --file focus.course)" overlay/focus/).
 Exit status: 0, 1 when a MODULE is not on the path, 2 usage error.
 ]]
 
 local cmd = cli.new("scripts", USAGE)
-local _, modules = cmd.options({ ... }, {})
+local opts, modules = cmd.options({ ... }, { file = true })
 
 local path = sis.scripts_path
 
@@ -29,6 +31,11 @@ end
 local function candidates(dir, name)
   local rel = name:gsub("%.lua$", ""):gsub("%.", "/")
   return { dir .. "/" .. rel .. ".lua", dir .. "/" .. rel .. "/init.lua" }
+end
+
+if opts.file then
+  if #modules > 0 then cmd.usage_error("--file takes one module") end
+  modules = { opts.file }
 end
 
 if #modules == 0 then
@@ -48,8 +55,10 @@ for _, name in ipairs(modules) do
     end
   end
   if #found == 0 then
-    io.write(name, ": not on the scripts path\n")
+    (opts.file and io.stderr or io.stdout):write(name, ": not on the scripts path\n")
     status = 1
+  elseif opts.file then
+    io.write(found[1], "\n")
   else
     io.write(name, ": ", found[1], "\n")
     for i = 2, #found do io.write("  hides ", found[i], "\n") end

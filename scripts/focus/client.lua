@@ -81,9 +81,9 @@ local function classify(res)
     return nil, string.format("focus: upstream answered HTTP %d (%s)", status, where), "upstream"
   end
   -- Full pages carry the side selects; only other pages (login page, popups,
-  -- Focus's error page) need the parsers' closer look.
-  -- (a page may start with a UTF-8 byte-order mark)
-  if res.body:find("^\239?\187?\191?%s*<") and not res.body:find('name="side_syear"', 1, true) then
+  -- Focus's error page) need the parsers' closer look. (A page may start
+  -- with a UTF-8 byte-order mark; real pages write name=side_syear unquoted.)
+  if res.body:find("^\239?\187?\191?%s*<") and not res.body:find("name=[\"']?side_syear") then
     local kind = pages.kind(res.body)
     if kind == "login" then return nil, "focus: session expired", "expired" end
     if kind == "not_found" then return nil, "focus: page not found", "not_found" end
@@ -132,7 +132,9 @@ function client.login(c)
   }
   if not res then return nil, "focus: " .. err, kind end
   if res.status ~= 200 then
-    return nil, string.format("focus: login answered HTTP %d", res.status), "upstream"
+    -- (the URL tried, and what it should be: a browser shows .../focus/...)
+    return nil, string.format("focus: login answered HTTP %d (%s; the Focus URL is the server's root, as in https://focus.example.org/)",
+      res.status, url(c, client.page("login"))), "upstream"
   end
   local answer = json.decode(res.body)
   if type(answer) ~= "table" then return nil, "focus: the login answer is not JSON", "upstream" end

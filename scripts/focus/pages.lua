@@ -40,16 +40,27 @@ function M.is_api_kind(kind) return API_KINDS[kind] ~= nil end
 
 -- One walk of the document: the login form (or a password field on a page
 -- without the side selects), or Focus's error box saying "Not Found".
+-- Linear on hostile pages: the side selects are looked up once however many
+-- password fields there are, and the boxes nested in a box already read are
+-- not read again (their text is part of it; in document order they are the
+-- next ones of the list).
 local SIGNS = 'form[name="loginform"], form#login_form, input[type="password"], .error_box'
 
 local function kind_of(doc)
   if doc:title() == "Error" then return "not_found" end
+  local side -- has the side selects (looked up once)
+  local nested = 0 -- boxes still to pass: inside the last one read
   for _, node in ipairs(doc:select(SIGNS)) do
-    if node:tag() == "form" then return "login" end
-    if node:tag() == "input" then
-      if not doc:select_one('select[name="side_syear"]') then return "login" end
-    elseif node:text():lower():find("not found", 1, true) then
-      return "not_found"
+    local tag = node:tag()
+    if tag == "form" then return "login" end
+    if tag == "input" then
+      if side == nil then side = doc:select_one('select[name="side_syear"]') ~= nil end
+      if not side then return "login" end
+    elseif nested > 0 then
+      nested = nested - 1
+    else
+      if node:text():lower():find("not found", 1, true) then return "not_found" end
+      nested = #node:select(".error_box")
     end
   end
   return "page"

@@ -16,10 +16,13 @@
 --   endpoints service endpoint name → how it answers (below)
 --   used_by   other endpoints that read the page (documentation, sis check)
 --   sample    function(seen) → list of argument lists `sis check` fetches
---             the page with (seen: page name → parsed data of the pages
---             without arguments); pages without args are fetched once
---   fields    the fields of the answer's contract (focus-api's), as paths:
---             "courses.*.name" (`*`: every element of an array or id map)
+--             the page with (the variant first; seen: page name → parsed
+--             data of the pages checked before); pages without args are
+--             fetched once
+--   after     pages `sis check` parses before this one (what sample reads)
+--   fields    the fields of the answer's contract, as paths: "courses.*.name"
+--             (`*`: every element of an array or id map); default: those of
+--             focus/contract.lua (focus-api's)
 -- An endpoint (endpoints[name]):
 --   answer    "page" (default): the parsed page; "collection": the parsed
 --             page, or with an id the element data[key][id]; "custom": the
@@ -79,6 +82,7 @@ R.pages = {
       courses = { answer = "custom", routes = { "/api/v3/courses", "/api/v3/courses/:id" } },
     },
     sample = keys_of { "portal", "courses" },
+    after = { "portal" },
   },
   schedule = {
     url = MODULES .. "modname=Scheduling/Schedule.php",
@@ -103,6 +107,7 @@ R.pages = {
       local y, m = tostring(first or os.date("%Y-%m")):match("^(%d+)-(%d+)")
       return { { math.tointeger(tonumber(m)), math.tointeger(tonumber(y)) } }
     end,
+    after = { "portal" },
   },
   calendar_detail = {
     url = {
@@ -133,6 +138,7 @@ R.pages = {
       end
       return out
     end,
+    after = { "calendar" },
   },
   demographic = {
     url = MODULES .. "modname=Students/Student.php",

@@ -6,6 +6,7 @@
 local focus = require "focus.service"
 local registry = require "focus.registry"
 local warnings = require "lib.warnings"
+local log = require "sis.log"
 
 local NS = "focus"
 local BAD_REQUEST = { error = "Bad request" }
@@ -19,6 +20,16 @@ local function int(s)
   return math.tointeger(tonumber(s))
 end
 
+-- What a REST client gets when the service did not answer 200: focus-api's
+-- body for 4xx (the reason goes to the log), the reason in the user's terms
+-- for 5xx ("Focus did not answer in time"; the upstream's host, port and
+-- error text only in the log line the service wrote).
+local function answer(code, body, reason)
+  if code >= 500 then return code, { error = reason or body.error } end
+  if code ~= 200 and reason and reason ~= body.error then log.info("focus: %d %s: %s", code, body.error, reason) end
+  return code, body
+end
+
 -- A route calling `endpoint` on the caller's session. args_of(params) → the
 -- endpoint's args | nil, status (path segments that are not what they should be).
 local function call(endpoint, args_of)
@@ -27,11 +38,14 @@ local function call(endpoint, args_of)
     if not state then return 403, FORBIDDEN end
     local args, status = {}, nil
     if args_of then args, status = args_of(req.params) end
-    if not args then return status, status == 404 and NOT_FOUND or BAD_REQUEST end
-    local code, body = focus.call(state, endpoint, args)
+    if not args then
+      log.info("focus: %d %s: path %s", status, status == 404 and "Not found" or "Bad request", req.path)
+      return status, status == 404 and NOT_FOUND or BAD_REQUEST
+    end
+    local code, body, reason = focus.call(state, endpoint, args)
     -- the password no longer works: the session is useless
     if code == 401 then req.end_session(NS) end
-    return code, body
+    return answer(code, body, reason)
   end
 end
 
@@ -62,15 +76,15 @@ end
 local function session_post(req)
   local j = req.json
   if type(j) ~= "table" or type(j.username) ~= "string" or type(j.password) ~= "string" then
-    return 400, BAD_REQUEST
+    return answer(400, BAD_REQUEST, "the body must be a JSON object with a username and a password, both strings")
   end
   local url = req.config and req.config.focus_url
   if not url then return 503, { error = "no Focus URL configured (sis serve --focus-url)" } end
-  local state, status, msg = focus.login {
+  local state, status, msg, reason = focus.login {
     base_url = url, username = j.username, password = j.password,
     timeout = req.config.timeout,
   }
-  if not state then return status, { error = msg } end
+  if not state then return answer(status, { error = msg }, reason) end
   local old = req.session(NS)
   if old then -- replaced: its Focus session ends too, as on DELETE (best effort)
     focus.logout(old)
@@ -87,9 +101,10 @@ local function session_put(req)
   local j = req.json
   if type(j) ~= "table" or math.type(j.year) ~= "integer" or math.type(j.mp_id) ~= "integer"
       or (j.redirect ~= nil and type(j.redirect) ~= "string") then
-    return 400, BAD_REQUEST
+    return answer(400, BAD_REQUEST,
+      "the body must be JSON {\"year\": integer, \"mp_id\": integer, \"redirect\"?: string}")
   end
-  return focus.call(state, "set_marking_period", { year = j.year, mp_id = j.mp_id, redirect = j.redirect })
+  return answer(focus.call(state, "set_marking_period", { year = j.year, mp_id = j.mp_id, redirect = j.redirect }))
 end
 
 local function session_delete(req)

@@ -18,9 +18,17 @@
 --
 -- The state is a plain JSON-serialisable table: base_url, username, password
 -- (kept in memory for the transparent re-login), timeout, cookies (exported
--- jar text), year/mp (chosen marking period), student_id, photo_url,
--- expires (Focus's session_timeout), login_count, grades_page_login,
--- course_ids (the courses of the last /courses: fetched with the portal).
+-- jar text), year/mp (chosen marking period; mp_stale: a switch whose answer
+-- failed, re-read from the next page), student_id, photo_url, expires
+-- (Focus's session_timeout), login_count, grades_page_login, course_ids (the
+-- courses of the last /courses: fetched with the portal).
+--
+-- An answer other than 200 comes with two more values: `reason`, what went
+-- wrong in the user's terms ("month must be 1..12, got 13", "Focus did not
+-- answer in time", "Focus answered a page sis cannot read: focus/course:
+-- ..."; no host, port or curl text), and `detail`, the upstream error as
+-- sis.http or the parser gave it (for logs and the command line). The body
+-- stays focus-api's ({"error": "Bad request"}; a 5xx body is the detail).
 local client = require "focus.client"
 local pages = require "focus.pages"
 local registry = require "focus.registry"
@@ -34,21 +42,51 @@ local NOT_FOUND = { error = "Not found" }
 local STATUS = { credentials = 401, not_found = 404, timeout = 504 }
 local MESSAGE = { [401] = "Invalid credentials", [404] = "Not found" }
 
--- The answer for a failure of focus.client (nil, err, kind).
+-- Why the call being served did not answer 200 (service.call returns them).
+local reason, detail
+
+local function bad_request(why)
+  reason = why
+  return 400, BAD_REQUEST
+end
+
+local function not_found(why)
+  reason = why
+  return 404, NOT_FOUND
+end
+
+-- A client failure in the user's terms (kinds: focus.client's).
+local UNREACHABLE = { connect = true, resolve = true, tls = true, protocol = true, redirects = true, other = true }
+
+local function user_terms(err, kind)
+  if kind == "timeout" then return "Focus did not answer in time" end
+  if UNREACHABLE[kind] then return "Focus could not be reached" end
+  if kind == "too_large" then return "Focus answered a page too large to read" end
+  if kind == "credentials" then return "Invalid credentials" end
+  if kind == "not_found" then return "Focus has no such page" end
+  -- "focus: upstream answered HTTP 500 (http://host/focus/...)": without the URL
+  local what = err:gsub("^focus: ", ""):gsub(" %(https?://[^)]*%)$", ""):gsub("https?://%S+", "(its URL)")
+  return "Focus answered something sis cannot use: " .. what
+end
+
+-- The answer for a failure of focus.client (nil, err, kind); a 5xx is
+-- logged with the upstream's words (the commands leave out the line their
+-- final message repeats: lib/cli.lua).
 local function fail(err, kind)
   local status = STATUS[kind] or 502
   if status >= 500 then log.warn("%s", err) end
+  reason, detail = user_terms(err, kind), err
   return status, { error = MESSAGE[status] or err }
 end
 
 -- What a parser failure answers: Focus said the object does not exist (the
 -- calendar popups: 400, as the README says), Focus's 404 page, else 502.
-local PARSE_FAILURE = { missing = { 400, BAD_REQUEST }, not_found = { 404, NOT_FOUND } }
-
 local function parse_failure(err, kind)
-  local known = PARSE_FAILURE[kind]
-  if known then return nil, known[1], known[2] end
+  detail = err
+  if kind == "missing" then return nil, bad_request(err) end
+  if kind == "not_found" then return nil, not_found("Focus has no such page") end
   log.warn("%s", err)
+  reason = "Focus answered a page sis cannot read: " .. err
   return nil, 502, { error = err }
 end
 
@@ -76,7 +114,7 @@ end
 local function one(data, key, id)
   local items = type(data[key]) == "table" and data[key] or {}
   local item = id and items[id]
-  if type(item) ~= "table" then return 404, NOT_FOUND end
+  if type(item) ~= "table" then return not_found(string.format("no %s %s", key, tostring(id))) end
   local out = {}
   for k, v in pairs(item) do out[k] = v end
   out.mps, out.mp_years = data.mps, data.mp_years
@@ -144,13 +182,14 @@ local function page_args(p, args, bad_id)
     if name == "id" then
       out.id = id_of(args.id)
       if not out.id then
-        bad_id = bad_id or 404
-        return nil, bad_id, bad_id == 404 and NOT_FOUND or BAD_REQUEST
+        local why = "the id must be digits, got " .. tostring(args.id)
+        if bad_id == 400 then return nil, bad_request(why) end
+        return nil, not_found(why)
       end
     elseif math.type(args[name]) == "integer" then
       out[name] = args[name]
     else
-      return nil, 400, BAD_REQUEST
+      return nil, bad_request(name .. " must be an integer, got " .. tostring(args[name]))
     end
   end
   return out
@@ -167,13 +206,19 @@ function ANSWERS.page(p, e)
   end
 end
 
+-- An optional id argument: its digits (nil when absent), or false and the
+-- 404 of an id that is not one.
+local function optional_id(args)
+  if args.id == nil then return nil end
+  local id = id_of(args.id)
+  if id then return id end
+  return false, not_found("the id must be digits, got " .. tostring(args.id))
+end
+
 function ANSWERS.collection(p, e)
   return function(c, args)
-    local id
-    if args.id ~= nil then
-      id = id_of(args.id)
-      if not id then return 404, NOT_FOUND end
-    end
+    local id, status404, body404 = optional_id(args)
+    if id == false then return status404, body404 end
     local data, status, body = parse(p.name, nil, client.get(c, client.page(p.name)))
     if not data then return status, body end
     if id == nil then return 200, data end
@@ -203,7 +248,7 @@ end
 function custom.courses(c, args)
   if args.id ~= nil then
     local id = id_of(args.id)
-    if not id then return 404, NOT_FOUND end
+    if not id then return not_found("the course id must be digits, got " .. tostring(args.id)) end
     return get_page(c, "course", { id = id })
   end
   local known = type(c.state.course_ids) == "table" and c.state.course_ids or {}
@@ -258,9 +303,9 @@ end
 -- dropped (docs/focus-pages.md §4 B4, B5: the original crashed on both).
 function custom.calendar(c, args)
   local year, month, day = args.year, args.month, args.day
-  if not is_int(year, 1, 9999) then return 400, BAD_REQUEST end
+  if not is_int(year, 1, 9999) then return bad_request("the year must be 1..9999, got " .. tostring(year)) end
   if month == nil then
-    if day ~= nil then return 400, BAD_REQUEST end
+    if day ~= nil then return bad_request("a day needs a month") end
     local paths = {}
     for m = 1, 12 do paths[m] = client.page("calendar", m, year) end
     local results = client.get_all(c, paths, c.on_progress)
@@ -277,8 +322,10 @@ function custom.calendar(c, args)
     end
     return 200, out
   end
-  if not is_int(month, 1, 12) then return 400, BAD_REQUEST end
-  if day ~= nil and not is_int(day, 1, days_in_month(year, month)) then return 400, BAD_REQUEST end
+  if not is_int(month, 1, 12) then return bad_request("the month must be 1..12, got " .. tostring(month)) end
+  if day ~= nil and not is_int(day, 1, days_in_month(year, month)) then
+    return bad_request(string.format("%04d-%02d has no day %s", year, month, tostring(day)))
+  end
   local data, status, body = parse("calendar", nil, client.get(c, client.page("calendar", month, year)))
   if not data then return status, body end
   if day == nil then return 200, data end
@@ -297,18 +344,15 @@ end
 -- The finalGrades API family: (endpoint, API argument, parse_api kind, key).
 local function final_grades(argument, kind, key)
   return function(c, args)
-    local id
-    if args.id ~= nil then
-      id = id_of(args.id)
-      if not id then return 404, NOT_FOUND end
-    end
+    local id, status404, body404 = optional_id(args)
+    if id == false then return status404, body404 end
     local text, err, fkind = client.final_grades(c, argument)
     if not text then return fail(err, fkind) end
     local data, perr, pkind = pages.parse_api(kind, text)
     if not data then return select(2, parse_failure(perr, pkind)) end
     if id == nil then return 200, data end
     local item = type(data[key]) == "table" and data[key][id]
-    if type(item) ~= "table" then return 404, NOT_FOUND end
+    if type(item) ~= "table" then return not_found(string.format("no %s %s", key, id)) end
     return 200, item
   end
 end
@@ -346,9 +390,11 @@ end
 -- year (it falls back to another one) → 400.
 function endpoints.set_marking_period(c, args)
   local year, mp = args.year, args.mp_id
-  if math.type(year) ~= "integer" or math.type(mp) ~= "integer" then return 400, BAD_REQUEST end
+  if math.type(year) ~= "integer" or math.type(mp) ~= "integer" then
+    return bad_request("year and mp_id must be integers")
+  end
   local name, targs = redirect_target(args.redirect)
-  if not name then return 400, BAD_REQUEST end
+  if not name then return bad_request("no page answers the redirect " .. tostring(args.redirect)) end
   local status, body = answer_page(c, name, targs,
     client.switch(c, year, mp, client.page(name, url_args(registry.pages[name], nil, targs))))
   local mps = status == 200 and type(body.mps) == "table" and body.mps
@@ -356,8 +402,15 @@ function endpoints.set_marking_period(c, args)
     for id, p in pairs(mps) do
       if p.selected then c.state.year, c.state.mp = p.year, id end
     end
+    c.state.mp_stale = nil
     local want = mps[tostring(mp)]
-    if not (want and want.selected and want.year == year) then return 400, BAD_REQUEST end
+    if not (want and want.selected and want.year == year) then
+      return bad_request(string.format("Focus offers no marking period %d in %d", mp, year))
+    end
+  elseif status ~= 200 then
+    -- Focus may have switched all the same: until a page says which period
+    -- is selected (service.call re-reads it), a re-login asks for this one
+    c.state.year, c.state.mp, c.state.mp_stale = year, tostring(mp), true
   end
   return status, body
 end
@@ -366,15 +419,28 @@ function endpoints.session(c)
   return 200, { username = c.state.username, timeout = c.state.expires or 0 }
 end
 
--- Logs in. → state | nil, status, message
+-- The server's root from the URL a user gives: the address a browser shows
+-- ("https://focus.example.org/focus/", ".../focus/index.php",
+-- ".../focus/Modules.php?...") is cut before its focus/ part.
+local function server_root(url)
+  local origin, path = url:match("^(https?://[^/?#]+)(.*)$")
+  path = path:gsub("[?#].*$", "")
+  path = path:match("^(.-/)focus/") or path:match("^(.-/)focus$") or path
+  if path:sub(-1) ~= "/" then path = path .. "/" end
+  return origin .. path
+end
+service.server_root = server_root
+
+-- Logs in. → state | nil, status, message, reason, detail
 function service.login(opts)
   assert(type(opts) == "table", "focus.login: options table expected")
   local base, user, pass = opts.base_url, opts.username, opts.password
   assert(type(base) == "string" and base:find("^https?://[^/]"), "focus.login: base_url must be an http(s) URL")
   assert(type(user) == "string", "focus.login: username must be a string")
   assert(type(pass) == "string", "focus.login: password must be a string")
+  reason, detail = nil, nil
   local state = {
-    base_url = base:sub(-1) == "/" and base or base .. "/",
+    base_url = server_root(base),
     username = user, password = pass, timeout = opts.timeout or 30,
     cookies = "", login_count = 0,
   }
@@ -382,18 +448,31 @@ function service.login(opts)
   local done, err, kind = client.login(c)
   if not done then
     local status, body = fail(err, kind)
-    return nil, status, body.error
+    return nil, status, body.error, reason, detail
   end
   return state
 end
 
+-- After a switch whose answer failed: the period the page says is selected.
+local function reread_period(state, status, body)
+  if not state.mp_stale or status ~= 200 or type(body) ~= "table" or type(body.mps) ~= "table" then return end
+  for id, p in pairs(body.mps) do
+    if p.selected then state.year, state.mp, state.mp_stale = p.year, id, nil end
+  end
+end
+
 -- Calls one endpoint. opts.on_progress(done, total) follows long fan-outs.
+-- → status, body [, reason, detail] (see the top of this file)
 function service.call(state, endpoint, args, opts)
   local fn = endpoints[endpoint]
   if not fn then error("focus.call: unknown endpoint '" .. tostring(endpoint) .. "'", 2) end
   local c <close> = client.open(state)
   c.on_progress = opts and opts.on_progress
-  return fn(c, args or {})
+  reason, detail = nil, nil
+  local status, body = fn(c, args or {})
+  reread_period(state, status, body)
+  if status == 200 then return status, body end
+  return status, body, reason, detail
 end
 
 function service.endpoints()

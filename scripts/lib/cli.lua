@@ -6,7 +6,7 @@
 --   local opts, words = c.options(args, { url = true, timeout = cli.seconds },
 --                                 { url = os.getenv("X"), timeout = 30 })
 --   c.die(msg [, code]); c.usage_error(msg); c.print_json(value)
---   local pw = c.password("SIS_FOCUS_PASSWORD", "Focus password")
+--   local pw = c.password("SIS_FOCUS_PASSWORD", "Focus password"); cli.is_tty(fd)
 --
 -- A command's failure is said once, by its final message: unless
 -- SIS_LOG_LEVEL (--log-level) says otherwise, a command logs warnings and
@@ -19,6 +19,9 @@ local log = require "sis.log"
 local term = require "sis.term"
 
 local M = {}
+
+-- Whether file descriptor fd (0, 1, 2) is a terminal.
+M.is_tty = term.isatty
 
 -- Option value checkers for c.options: the value, or nil and why not.
 -- A timeout in seconds, as sis.http takes it: ]0, 86400].
@@ -53,8 +56,9 @@ function M.new(name, usage, show_usage)
 
   -- args → opts, words. -h/--help prints the usage and exits 0; `--NAME VALUE`
   -- sets opts.NAME for each NAME in `names` (over `opts`, the defaults);
-  -- names[NAME] is true (the value as given) or a checker (M.seconds) whose
-  -- refusal is a usage error; refused[NAME] is the message for an option
+  -- names[NAME] is true (the value as given), "flag" (`--NAME` alone sets
+  -- true) or a checker (M.seconds) whose refusal is a usage error;
+  -- refused[NAME] is the message for an option
   -- that must never be given (the password); any other argument that
   -- starts with "-" (but "-", stdin) is a usage error; the rest are words,
   -- in order.
@@ -68,6 +72,8 @@ function M.new(name, usage, show_usage)
       if a == "-h" or a == "--help" then
         io.write(usage)
         os.exit(0, true)
+      elseif opt and names[opt] == "flag" then
+        opts[opt] = true
       elseif opt and names[opt] then
         local value = args[i + 1] or c.usage_error(a .. " needs a value")
         if names[opt] ~= true then

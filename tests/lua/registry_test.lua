@@ -137,16 +137,17 @@ local WANT = {
   mps = { ["326"] = { id = "326", name = "Semester 2", year = 2016, selected = true } },
 }
 
--- A scripts directory: the shipped scripts plus the overlay's files.
-local function scripts_with(files)
+-- An overlay directory holding only the overlay's files (the shipped
+-- scripts stay where they are, untouched, behind it on the path).
+local function overlay_of(files)
   local dir = t.tmpdir()
-  assert(os.execute(string.format("cp -r %s/scripts/. %s/", quote(t.root), quote(dir))))
+  os.execute("mkdir -p " .. quote(dir .. "/focus"))
   for name, text in pairs(files) do school.write(dir .. "/" .. name, text) end
   return dir
 end
 
-t.test("a made-up page: sis parse, sis focus and sis serve (X-Sis-Warnings) from a registry entry and a parser", function()
-  local scripts = scripts_with(OVERLAY)
+t.test("a made-up page from the overlay only: sis parse, sis focus, sis serve (X-Sis-Warnings), sis check", function()
+  local scripts = overlay_of(OVERLAY)
   local pages = school.copy()
   school.add_page(pages, "focus/Modules.php?modname=Food/Lunch.php", "Lunch.html", LUNCH_PAGE)
   local focus = school.start(pages)
@@ -184,5 +185,12 @@ t.test("a made-up page: sis parse, sis focus and sis serve (X-Sis-Warnings) from
   t.eq(res.status, 200)
   t.eq(res.headers["x-sis-warnings"], nil, "no warning, no header")
   t.match(srv.log(), "warning parser=focus/lunch n=1 field=meals")
+  -- sis check fetches the new page too, and reports its warning
+  code, out = t.exec(string.format("SIS_FOCUS_PASSWORD=%s %s --scripts %s check --url %s --user %s </dev/null",
+    quote(fake.password), t.sis, quote(scripts), focus.base, fake.user))
+  t.eq(code, 1)
+  t.match(out, "\n  focus/lunch +PROBLEM +fetched 1/1  parsed 1/1  warnings 1\n" ..
+    "    warning: field meals%.%*%.price %(row 2%): no match for 'td:nth%-child%(2%)', seen \"free%?\"\n")
+  t.match(out, "\n  focus/schedule +ok ")
   os.execute("rm -rf " .. quote(scripts) .. " " .. quote(pages))
 end)

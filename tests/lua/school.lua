@@ -4,6 +4,7 @@
 --   local school = require "school"
 --   local dir = school.copy()
 --   school.edit(dir, "Schedule.html", "LO_header", "LO_head")
+--   local html = school.replace(text, "9 / 10", "E / 10")  -- first occurrence
 --   school.add_page(dir, "focus/Modules.php?modname=Food/Lunch.php", "Lunch.html", html)
 --   local focus = school.start(dir)      -- focus_fake.start on that corpus
 local t = require "testlib"
@@ -33,7 +34,15 @@ function S.copy()
   return dir
 end
 
--- Replaces the plain text `from` by `to` in a page file (at least once).
+-- s with the first occurrence of the plain text `from` replaced by `to`
+-- (which must be there: the fixture changed otherwise).
+function S.replace(s, from, to)
+  local i, j = s:find(from, 1, true)
+  assert(i, "fixture text not found: " .. from)
+  return s:sub(1, i - 1) .. to .. s:sub(j + 1)
+end
+
+-- Replaces the plain text `from` by `to` in a page file (every occurrence, at least one).
 function S.edit(dir, file, from, to)
   local text = read(dir .. "/" .. file)
   local at, count, parts = 1, 0, {}

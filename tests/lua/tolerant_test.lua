@@ -11,13 +11,7 @@ local school = require "school"
 local fake = require "focus_fake"
 
 local function page(name) return t.fixture("focus/pages/" .. name) end
-
--- s with the plain text `from` replaced by `to` (it must be there).
-local function edit(s, from, to)
-  local i, j = s:find(from, 1, true)
-  assert(i, "fixture text not found: " .. from)
-  return s:sub(1, i - 1) .. to .. s:sub(j + 1)
-end
+local edit = school.replace
 
 -- pages.parse with the log quiet → data, warnings (err and kind on failure)
 local function parse(name, html, ctx)
