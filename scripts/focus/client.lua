@@ -9,11 +9,16 @@
 -- Failures return nil, err, kind; kind is one of sis.http's transport kinds
 -- (timeout, connect, ...) or "credentials" (login refused), "not_found"
 -- (Focus's 404 page), "upstream" (anything else Focus answered that we cannot use).
+--
+-- Logging in is native (Focus's own form) or single sign-on through a SAML
+-- identity provider (focus/sso.lua), chosen from what focus/ answers unless
+-- state.login forces one.
 local http = require "sis.http"
 local log = require "sis.log"
 local json = require "sis.json"
 local codec = require "sis.codec"
 local pages = require "focus.pages"
+local sso = require "focus.sso"
 
 local client = {}
 
@@ -74,8 +79,9 @@ end
 local function url(c, path) return c.state.base_url .. path end
 
 -- What a Focus answer means: the response, or nil, err, kind.
-local function classify(res)
+local function classify(c, res)
   local status = res.status
+  if sso.expired(c, res) then return nil, "focus: single sign-on session expired", "expired" end
   if status >= 300 and status < 400 then
     local loc = res.headers.location or ""
     if loc:find("index%.php") then return nil, "focus: session expired", "expired" end
@@ -86,10 +92,11 @@ local function classify(res)
     local where = (res.url or ""):gsub("%?.*", "")
     return nil, string.format("focus: upstream answered HTTP %d (%s)", status, where), "upstream"
   end
-  -- Full pages carry the side selects; only other pages (login page, popups,
-  -- Focus's error page) need the parsers' closer look.
-  -- (a page may start with a UTF-8 byte-order mark)
-  if res.body:find("^\239?\187?\191?%s*<") and not res.body:find('name="side_syear"', 1, true) then
+  -- Full pages carry the side selects (later pages write name=side_syear);
+  -- only other pages (login page, popups, Focus's error page) need the
+  -- parsers' closer look. (a page may start with a UTF-8 byte-order mark)
+  if res.body:find("^\239?\187?\191?%s*<") and not res.body:find('name="side_syear"', 1, true)
+      and not res.body:find("name=side_syear", 1, true) then
     local kind = pages.kind(res.body)
     if kind == "login" then return nil, "focus: session expired", "expired" end
     if kind == "not_found" then return nil, "focus: page not found", "not_found" end
@@ -100,7 +107,7 @@ end
 local function send(c, req)
   local res, err, kind = c.http:request(req)
   if not res then return nil, "focus: " .. err, kind end
-  return classify(res)
+  return classify(c, res)
 end
 
 -- The request table for a page path (GET, or POST of `form`); redirects are
@@ -124,6 +131,15 @@ end
 -- Logs in (again): a fresh PHP session. → true | nil, err, kind
 function client.login(c)
   local st = c.state
+  local flow, ferr, fkind = sso.choose(c)
+  if not flow then return nil, ferr, fkind end
+  if flow == "saml" then
+    -- the identity provider's cookies stay: its session answers at once
+    local ok, err, kind = sso.login(c)
+    if not ok then return nil, err, kind end
+    st.login_count = (st.login_count or 0) + 1
+    return true
+  end
   c.http:clear_cookies()
   -- `data` is itself a query string: URL-encoded properly so that & = + %
   -- in a password survive (the original concatenated it raw).
@@ -133,6 +149,7 @@ function client.login(c)
     form = { { "login", "true" }, { "data", data } },
   }
   if not res then return nil, "focus: " .. err, kind end
+  if res.status >= 300 and res.status < 400 then return nil, sso.native_refused(c, res), "upstream" end
   if res.status ~= 200 then
     return nil, string.format("focus: login answered HTTP %d", res.status), "upstream"
   end
@@ -184,7 +201,7 @@ function client.get_all(c, items, on_progress)
       if r.error then
         out[i] = { err = "focus: " .. r.error, kind = r.kind }
       else
-        local res, err, kind = classify(r)
+        local res, err, kind = classify(c, r)
         out[i] = { res = res, err = err, kind = kind }
       end
     end

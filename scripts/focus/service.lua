@@ -1,7 +1,10 @@
 -- The Focus service: a logged-in state plus an endpoint name → an HTTP-shaped
 -- answer (docs/architecture.md "Services").
 --
---   state, status, msg = focus.login{ base_url =, username =, password = [, timeout = s] }
+--   state, status, msg = focus.login{ base_url =, username =, password = [, timeout = s]
+--                                     [, login = "native" | "saml" | "auto"] }
+--     login: how to log in (default: SIS_FOCUS_LOGIN, else "auto": native or
+--     single sign-on, as focus/ answers; focus/sso.lua)
 --   status, body = focus.call(state, endpoint, args)
 --   focus.logout(state)
 --
@@ -18,7 +21,8 @@
 -- The state is a plain JSON-serialisable table: base_url, username, password
 -- (kept in memory for the transparent re-login), timeout, cookies (exported
 -- jar text), year/mp (chosen marking period), student_id, photo_url,
--- expires (Focus's session_timeout), login_count, grades_page_login.
+-- expires (Focus's session_timeout), login_count, grades_page_login, login
+-- (the forced flow, if any) and login_flow (the one in use).
 local client = require "focus.client"
 local pages = require "focus.pages"
 local json = require "sis.json"
@@ -323,10 +327,14 @@ function service.login(opts)
   assert(type(base) == "string" and base:find("^https?://[^/]"), "focus.login: base_url must be an http(s) URL")
   assert(type(user) == "string", "focus.login: username must be a string")
   assert(type(pass) == "string", "focus.login: password must be a string")
+  local flow = opts.login or os.getenv("SIS_FOCUS_LOGIN") or "auto"
+  if flow ~= "native" and flow ~= "saml" and flow ~= "auto" and flow ~= "" then
+    error(string.format("focus.login: login must be native, saml or auto (SIS_FOCUS_LOGIN), not '%s'", flow), 2)
+  end
   local state = {
     base_url = base:sub(-1) == "/" and base or base .. "/",
     username = user, password = pass, timeout = opts.timeout or 30,
-    cookies = "", login_count = 0,
+    cookies = "", login_count = 0, login = (flow == "native" or flow == "saml") and flow or nil,
   }
   local c <close> = client.open(state)
   local done, err, kind = client.login(c)
