@@ -1,7 +1,58 @@
 -- sis focus: log in to a Focus for Schools, call one endpoint, print its JSON.
 local cli = require "lib.cli"
 local focus = require "focus.service"
+local registry = require "focus.registry"
 local json = require "sis.json"
+
+-- The endpoints of the registry: { name =, cli =, routes = {{segments}} },
+-- each route's segments after /api/v3/ ("calendar", ":year", ...).
+local ENDPOINTS = {}
+local function add(name, e)
+  local routes = {}
+  for i, path in ipairs(e.routes) do
+    local segs = {}
+    for seg in path:gsub("^/api/v3/", ""):gmatch("[^/]+") do segs[#segs + 1] = seg end
+    routes[i] = segs
+  end
+  ENDPOINTS[#ENDPOINTS + 1] = { name = name, cli = e.cli, routes = routes }
+end
+for _, p in pairs(registry.pages) do
+  for name, e in pairs(p.endpoints) do add(name, e) end
+end
+for name, a in pairs(registry.apis) do add(name, a) end
+table.sort(ENDPOINTS, function(a, b) return a.cli < b.cli end)
+
+local function params(route)
+  local out = {}
+  for _, seg in ipairs(route) do
+    if seg:sub(1, 1) == ":" then out[#out + 1] = seg:sub(2) end
+  end
+  return out
+end
+
+-- "courses [ID]", "calendar YEAR [MONTH [DAY]]": the longest route's
+-- parameters, those some route goes without in brackets.
+local function synopsis(e)
+  local longest, shortest = {}, nil
+  for _, r in ipairs(e.routes) do
+    local ps = params(r)
+    if #ps > #longest then longest = ps end
+    if not shortest or #ps < shortest then shortest = #ps end
+  end
+  local words, close = { e.cli }, ""
+  for i, name in ipairs(longest) do
+    if i > (shortest or 0) then
+      words[#words + 1] = "[" .. name:upper()
+      close = close .. "]"
+    else
+      words[#words + 1] = name:upper()
+    end
+  end
+  return table.concat(words, " ") .. close
+end
+
+local listed = {}
+for _, e in ipairs(ENDPOINTS) do listed[#listed + 1] = "  " .. synopsis(e) end
 
 local USAGE = [==[
 usage: sis focus --url URL --user NAME [options] ENDPOINT [ARGS...]
@@ -21,18 +72,16 @@ options:
                    (env SIS_FOCUS_LOGIN, default auto)
   -h, --help       this help
 
-endpoints:
-  portal, schedule, demographic, address, absences, session
-  courses [ID], referrals [ID]
-  exams [ID], final_grades [ID], semester_grades [ID], quarter_grades [ID]
-  calendar YEAR [MONTH [DAY]]
-  occasion ID, assignment ID          (calendar popups)
+endpoints (also as the REST path: calendar occasions ID):
+%s
+  session
   mp YEAR MP_ID [REDIRECT]            (what PUT /api/v3/session does)
 
 examples:
   SIS_FOCUS_PASSWORD=... sis focus --url https://focus.example.org/ --user jdoe portal
   sis focus --url https://focus.example.org/ --user jdoe calendar 2017 2
 ]==]
+USAGE = USAGE:format(table.concat(listed, "\n"))
 
 local cmd = cli.new("focus", USAGE)
 local die = cmd.die
@@ -59,40 +108,66 @@ local function int_arg(s, what)
   return v
 end
 
-local ID_ENDPOINTS = {
-  courses = true, referrals = true, exams = true, final_grades = true,
-  semester_grades = true, quarter_grades = true,
-}
-local PLAIN = { portal = true, schedule = true, demographic = true, address = true, absences = true, session = true }
+-- One word for parameter `name`: an id stays a digit string, the rest are integers.
+local function param_value(name, word)
+  if name == "id" then return tostring(int_arg(word, "the id")) end
+  return int_arg(word, "the " .. name)
+end
 
--- ENDPOINT ARGS... → service endpoint, args
+-- The args of `route` from words (the parameters of `route`, in order).
+local function route_args(route, words)
+  local args, i = {}, 0
+  for _, seg in ipairs(route) do
+    if seg:sub(1, 1) == ":" then
+      i = i + 1
+      args[seg:sub(2)] = param_value(seg:sub(2), words[i])
+    end
+  end
+  return args
+end
+
+-- ENDPOINT ARGS... → service endpoint, args: "NAME PARAMS..." or the REST
+-- path's segments ("calendar occasions 690").
 local function endpoint_of(words)
   local name = (words[1] or die("no endpoint given (sis focus --help)")):gsub("-", "_")
   local a = { table.unpack(words, 2) }
-  local function at_most(n) if #a > n then die("too many arguments for " .. name) end end
-  if PLAIN[name] then at_most(0) return name, {} end
-  if ID_ENDPOINTS[name] then
-    at_most(1)
-    return name, { id = a[1] and tostring(int_arg(a[1], "the id")) }
-  end
-  if name == "calendar" and (a[1] == "occasions" or a[1] == "assignments") then
-    name, a = a[1] == "occasions" and "occasion" or "assignment", { a[2] }
-  end
-  if name == "occasion" or name == "assignment" then
-    at_most(1)
-    return "calendar_" .. name, { id = tostring(int_arg(a[1], "the id")) }
-  end
-  if name == "calendar" then
-    at_most(3)
-    return name, {
-      year = int_arg(a[1], "the year"),
-      month = a[2] and int_arg(a[2], "the month"),
-      day = a[3] and int_arg(a[3], "the day"),
-    }
+  if name == "session" then
+    if #a > 0 then die("too many arguments for session") end
+    return name, {}
   end
   if name == "mp" then
-    at_most(3)
+    if #a > 3 then die("too many arguments for mp") end
     return "set_marking_period", { year = int_arg(a[1], "the year"), mp_id = int_arg(a[2], "the marking period id"), redirect = a[3] }
+  end
+  -- the REST path's segments first, the route with the most literal ones
+  -- ("calendar occasions 690" is no calendar/:year/:month)
+  local best, best_e, literals = nil, nil, -1
+  for _, e in ipairs(ENDPOINTS) do
+    for _, r in ipairs(e.routes) do
+      local fits, n = #r == #words, 0
+      for i = 1, #r do
+        if r[i]:sub(1, 1) ~= ":" then
+          n = n + 1
+          if r[i] ~= words[i] then fits = false end
+        end
+      end
+      if fits and n > literals then best, best_e, literals = r, e, n end
+    end
+  end
+  if best then
+    local values = {}
+    for i = 1, #best do
+      if best[i]:sub(1, 1) == ":" then values[#values + 1] = words[i] end
+    end
+    return best_e.name, route_args(best, values)
+  end
+  for _, e in ipairs(ENDPOINTS) do
+    if e.cli == name then
+      for _, r in ipairs(e.routes) do
+        if #params(r) == #a then return e.name, route_args(r, a) end
+      end
+      die(string.format("%s takes %s (sis focus --help)", name, synopsis(e)))
+    end
   end
   die("unknown endpoint '" .. name .. "' (sis focus --help)")
 end

@@ -1,6 +1,7 @@
 -- sis parse: run a Focus parser on a saved page and print its JSON.
 local cli = require "lib.cli"
 local pages = require "focus.pages"
+local registry = require "focus.registry"
 
 local USAGE = [[
 usage: sis parse focus/PAGE FILE.html [--id ID] [--picture PHOTO]
@@ -9,16 +10,23 @@ usage: sis parse focus/PAGE FILE.html [--id ID] [--picture PHOTO]
 
 Runs one Focus parser on a saved page (FILE "-" reads stdin) and prints the
 JSON it gives (pretty, keys sorted), marking periods included.
-  PAGE   portal course schedule calendar calendar_detail demographic address
-         referrals absences final_grades_page
+  PAGE   %s
   KIND   exams final_grades semester_grades quarter_grades: the finalGrades
          API answer (POST focus/API/APIEndpoint.php) of that request
   --id ID          calendar_detail: the requested event/assignment id (the
                    popup does not show it)
   --picture PHOTO  demographic: the student photo file, included as base64
 Exit status: 0 printed, 1 the page could not be parsed (message on stderr),
-2 usage error.
+2 usage error. What the parser could not read is logged as warnings on
+stderr (the JSON lacks those fields).
 ]]
+local lines, line = {}, ""
+for _, name in ipairs(registry.page_names()) do
+  if #line + #name > 64 then lines[#lines + 1], line = line, "" end
+  line = line == "" and name or line .. " " .. name
+end
+lines[#lines + 1] = line
+USAGE = USAGE:format(table.concat(lines, "\n         "))
 
 local cmd = cli.new("parse", USAGE, true)
 local usage_error = cmd.usage_error

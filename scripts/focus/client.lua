@@ -18,6 +18,7 @@ local log = require "sis.log"
 local json = require "sis.json"
 local codec = require "sis.codec"
 local pages = require "focus.pages"
+local registry = require "focus.registry"
 local sso = require "focus.sso"
 
 local client = {}
@@ -27,27 +28,20 @@ local client = {}
 local API_KEY = "e01c88dde89d9dc0cb59cec2e81e2602793ed282"
 local PER_HOST = 16 -- a year calendar is 12 pages fetched at once
 
-local PAGES = {
-  login = "focus/index.php",
-  logout = "focus/index.php?logout",
-  api = "focus/API/APIEndpoint.php",
-  portal = "focus/Modules.php?modname=misc/Portal.php",
-  course = "focus/Modules.php?modname=Grades/StudentGBGrades.php?course_period_id=%s",
-  schedule = "focus/Modules.php?modname=Scheduling/Schedule.php",
-  calendar = "focus/Modules.php?modname=School_Setup/Calendar.php&month=%d&year=%d",
-  occasion = "focus/Modules.php?modname=School_Setup/Calendar.php&modfunc=detail&event_id=%s",
-  assignment = "focus/Modules.php?modname=School_Setup/Calendar.php&modfunc=detail&assignment_id=%s",
-  demographic = "focus/Modules.php?modname=Students/Student.php",
-  address = "focus/Modules.php?modname=Students/Student.php&include=Address",
-  referrals = "focus/Modules.php?force_package=SIS&modname=Discipline/Referrals.php",
-  absences = "focus/Modules.php?force_package=SIS&modname=Attendance/StudentSummary.php",
-  final_grades_page = "focus/Modules.php?force_package=SIS&modname=Grades/StudentRCGrades.php",
-}
-
--- The path (relative to the base URL) of a Focus page; `...` fills its %s/%d.
+-- The path (relative to the base URL) of a Focus page of focus/registry.lua
+-- (or one of its `paths`: login, logout, api); `...` fills its placeholders
+-- (first the variant for a page with several URLs).
 function client.page(name, ...)
-  local p = PAGES[name] or error("focus.client: unknown page '" .. tostring(name) .. "'", 2)
-  return select("#", ...) > 0 and p:format(...) or p
+  local p = registry.pages[name]
+  local template = p and p.url or registry.paths[name]
+    or error("focus.client: unknown page '" .. tostring(name) .. "'", 2)
+  if type(template) == "table" then
+    local variant = ...
+    template = template[variant]
+      or error(string.format("focus.client: page '%s' has no URL '%s'", name, tostring(variant)), 2)
+    return select("#", ...) > 1 and template:format(select(2, ...)) or template
+  end
+  return select("#", ...) > 0 and template:format(...) or template
 end
 
 local function save(c)
@@ -145,7 +139,7 @@ function client.login(c)
   -- in a password survive (the original concatenated it raw).
   local data = http.encode_query { { "username", st.username }, { "password", st.password } }
   local res, err, kind = c.http:request {
-    url = url(c, PAGES.login), method = "POST", redirects = false,
+    url = url(c, client.page("login")), method = "POST", redirects = false,
     form = { { "login", "true" }, { "data", data } },
   }
   if not res then return nil, "focus: " .. err, kind end
@@ -246,7 +240,7 @@ function client.final_grades(c, argument)
   local function attempt()
     if not st.student_id or st.grades_page_login ~= st.login_count then
       -- (with the chosen year: this may be the first page of a new session)
-      local res, err, kind = send(c, with_side(c, request_for(c, PAGES.final_grades_page)))
+      local res, err, kind = send(c, with_side(c, request_for(c, client.page("final_grades_page"))))
       if not res then return nil, err, kind end
       -- the API's accessID: the whole id, whatever its length (the original read 3 characters, B9)
       local page, perr = pages.parse("final_grades_page", res.body)
@@ -254,7 +248,7 @@ function client.final_grades(c, argument)
       st.student_id, st.grades_page_login = page.student_id, st.login_count
     end
     local api, method = "finalGrades", "requestGrades"
-    local res, err, kind = send(c, request_for(c, PAGES.api, {
+    local res, err, kind = send(c, request_for(c, client.page("api"), {
       { "accessID", st.student_id }, { "api", api }, { "method", method },
       { "modname", "Grades/StudentRCGrades.php" }, { "arguments[]", argument },
       { "arguments[1][**FIRST-REQUEST**]", "true" },
@@ -272,7 +266,7 @@ end
 
 -- Ends the Focus session (and forgets its cookies). → true | nil, err, kind
 function client.logout(c)
-  local res, err, kind = c.http:request { url = url(c, PAGES.logout), redirects = false }
+  local res, err, kind = c.http:request { url = url(c, client.page("logout")), redirects = false }
   c.http:clear_cookies()
   if not res then return nil, "focus: " .. err, kind end
   return true

@@ -3,6 +3,7 @@
 -- course-period titles, "Last, First" names) and the side marking-period selects.
 local date = require "sis.date"
 local json = require "sis.json"
+local warnings = require "lib.warnings"
 
 local M = {}
 
@@ -23,6 +24,10 @@ function M.missing(fmt, ...)
 end
 
 function M.is_failure(e) return getmetatable(e) == Failure end
+
+-- One cell or field the parser cannot read: a warning, and the parse goes on
+-- (lib/warnings.lua: { field =, row =, selector = | label =, seen = }).
+M.warn = warnings.add
 
 -- The first element under node matching selector, or a failure naming it.
 function M.need(node, selector)

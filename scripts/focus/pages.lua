@@ -19,26 +19,24 @@
 --     "login"      Focus answered its login page (session expired: log in again)
 --     "not_found"  Focus answered its "page not found" page (404)
 --   A bug in a parser is not a failure: it is raised with its file:line.
+--   A cell or field the parser cannot read is a warning (lib/warnings.lua),
+--   recorded under the parser name "focus/<page>"; the parse goes on.
+--   Pages and their parser modules: focus/registry.lua.
 --   pages.kind(html_string) → "login" | "not_found" | "page"
 --   pages.photo_src(html_string) → the demographic photo's src ("../photos/2016/417.JPG") or nil
 local common = require "focus.common"
+local registry = require "focus.registry"
+local warnings = require "lib.warnings"
 local html = require "sis.html"
 local json = require "sis.json"
 
 local M = {}
 
--- Every full page carries the side selects; popups do not.
-local PAGES = {
-  portal = true, course = true, schedule = true, calendar = true, demographic = true,
-  address = true, referrals = true, absences = true, final_grades_page = true,
-  calendar_detail = false,
-}
-
-local API_KINDS = { exams = true, final_grades = true, semester_grades = true, quarter_grades = true }
+local PAGES, API_KINDS = registry.pages, registry.apis
 
 -- For callers that validate names first (sis parse): name → true.
 function M.is_page(name) return PAGES[name] ~= nil end
-function M.is_api_kind(kind) return API_KINDS[kind] == true end
+function M.is_api_kind(kind) return API_KINDS[kind] ~= nil end
 
 -- One walk of the document: the login form (or a password field on a page
 -- without the side selects), or Focus's error box saying "Not Found".
@@ -73,8 +71,9 @@ local function protect(prefix, doc, fn, ...)
 end
 
 local function run(name, doc, ctx)
-  local data = require("focus." .. name)(doc, ctx)
-  if PAGES[name] then
+  local scope <close> = warnings.scope("focus/" .. name)
+  local data = require(PAGES[name].parser)(doc, ctx)
+  if PAGES[name].side then
     for k, v in pairs(common.marking_periods(doc)) do data[k] = v end
   end
   return data
@@ -106,6 +105,7 @@ function M.parse_api(kind, json_string)
     if page ~= "page" then return nil, prefix .. "Focus answered " .. WHAT[page], page end
     return nil, prefix .. err, "structure"
   end
+  local scope <close> = warnings.scope("focus/final_grades")
   return protect(prefix, nil, require "focus.final_grades", answer, kind)
 end
 

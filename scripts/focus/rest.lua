@@ -1,7 +1,11 @@
 -- REST routes of the focus-api compatible API (/api/v3/*), see
 -- docs/architecture.md "REST routes" and the focus-api README.
--- The session namespace "focus" holds the focus.service state.
+-- The session namespace "focus" holds the focus.service state. The routes of
+-- the pages are those of focus/registry.lua; an answer whose parsers
+-- recorded warnings carries `X-Sis-Warnings: N` (lib/warnings.lua).
 local focus = require "focus.service"
+local registry = require "focus.registry"
+local warnings = require "lib.warnings"
 
 local NS = "focus"
 local BAD_REQUEST = { error = "Bad request" }
@@ -31,17 +35,19 @@ local function call(endpoint, args_of)
   end
 end
 
-local function by_id(params) return { id = params.id } end
-
--- calendar/<year>[/<month>[/<day>]]: integers, else 404 like Flask's routes.
-local function calendar_args(params)
+-- A route's path parameters → the endpoint's args: `id` as given (the
+-- service checks it), any other an integer (else 404 like Flask's <int:>
+-- routes, 400 when too large for one).
+local function path_args(params)
   local args = {}
-  for _, k in ipairs { "year", "month", "day" } do
-    if params[k] then
-      local v = int(params[k])
-      if v == false then return nil, 404 end
-      if v == nil then return nil, 400 end
-      args[k] = v
+  for k, v in pairs(params) do
+    if k == "id" then
+      args.id = v
+    else
+      local n = int(v)
+      if n == false then return nil, 404 end
+      if n == nil then return nil, 400 end
+      args[k] = n
     end
   end
   return args
@@ -99,25 +105,24 @@ local routes = {
   { method = "POST", path = "/api/v3/session", handler = session_post },
   { method = "PUT", path = "/api/v3/session", handler = session_put },
   { method = "DELETE", path = "/api/v3/session", handler = session_delete },
-  { method = "GET", path = "/api/v3/portal", handler = call("portal") },
-  { method = "GET", path = "/api/v3/courses", handler = call("courses") },
-  { method = "GET", path = "/api/v3/courses/:id", handler = call("courses", by_id) },
-  { method = "GET", path = "/api/v3/schedule", handler = call("schedule") },
-  -- the popups before calendar/<year>/<month>, which would take "occasions" for a year
-  { method = "GET", path = "/api/v3/calendar/occasions/:id", handler = call("calendar_occasion", by_id) },
-  { method = "GET", path = "/api/v3/calendar/assignments/:id", handler = call("calendar_assignment", by_id) },
-  { method = "GET", path = "/api/v3/calendar/:year", handler = call("calendar", calendar_args) },
-  { method = "GET", path = "/api/v3/calendar/:year/:month", handler = call("calendar", calendar_args) },
-  { method = "GET", path = "/api/v3/calendar/:year/:month/:day", handler = call("calendar", calendar_args) },
-  { method = "GET", path = "/api/v3/demographic", handler = call("demographic") },
-  { method = "GET", path = "/api/v3/address", handler = call("address") },
-  { method = "GET", path = "/api/v3/referrals", handler = call("referrals") },
-  { method = "GET", path = "/api/v3/referrals/:id", handler = call("referrals", by_id) },
-  { method = "GET", path = "/api/v3/absences", handler = call("absences") },
 }
-for _, name in ipairs { "exams", "final_grades", "semester_grades", "quarter_grades" } do
-  routes[#routes + 1] = { method = "GET", path = "/api/v3/" .. name, handler = call(name) }
-  routes[#routes + 1] = { method = "GET", path = "/api/v3/" .. name .. "/:id", handler = call(name, by_id) }
+
+-- The registry's routes, a literal segment before a parameter at the same
+-- place (calendar/occasions/:id before calendar/:year/:month), then by path.
+local found = {}
+local function add(endpoint, paths)
+  for _, path in ipairs(paths) do
+    found[#found + 1] = { method = "GET", path = path,
+                          handler = warnings.counting(call(endpoint, path:find(":", 1, true) and path_args)) }
+  end
 end
+for _, p in pairs(registry.pages) do
+  for name, e in pairs(p.endpoints) do add(name, e.routes) end
+end
+for name, a in pairs(registry.apis) do add(name, a.routes) end
+
+local function key(path) return (path:gsub("/:", "/\255")) end
+table.sort(found, function(a, b) return key(a.path) < key(b.path) end)
+for _, r in ipairs(found) do routes[#routes + 1] = r end
 
 return routes

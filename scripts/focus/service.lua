@@ -8,7 +8,8 @@
 --   status, body = focus.call(state, endpoint, args)
 --   focus.logout(state)
 --
--- Endpoints and their args (ids are digit strings or integers; year, month,
+-- Endpoints (those of focus/registry.lua, plus set_marking_period and
+-- session) and their args (ids are digit strings or integers; year, month,
 -- day, mp_id integers):
 --   portal, schedule, demographic, address, absences        {}
 --   courses, referrals, exams, final_grades, semester_grades,
@@ -25,6 +26,7 @@
 -- (the forced flow, if any) and login_flow (the one in use).
 local client = require "focus.client"
 local pages = require "focus.pages"
+local registry = require "focus.registry"
 local json = require "sis.json"
 local log = require "sis.log"
 
@@ -84,33 +86,15 @@ local function one(data, key, id)
   return 200, out
 end
 
--- Pages that can also be the target of set_marking_period: path(args) and
--- finish(c, args, res, err, kind) → status, body (res, err, kind: the fetch).
-local targets = {}
+-- How a page's answer is made from its fetch (res, err, kind): the parse
+-- (ctx = the endpoint's args: a popup copies ctx.id), or finish[page].
+local finish = {}
 
-local function simple(name)
-  return {
-    path = function() return client.page(name) end,
-    finish = function(_, _, ...) return ok(parse(name, nil, ...)) end,
-  }
+local function answer_page(c, page, args, ...)
+  local f = finish[page]
+  if f then return f(c, args, ...) end
+  return ok(parse(page, args, ...))
 end
-targets.portal = simple("portal")
-targets.schedule = simple("schedule")
-targets.address = simple("address")
-targets.absences = simple("absences")
-targets.referrals = {
-  path = function() return client.page("referrals") end,
-  finish = function(_, args, ...)
-    local data, status, body = parse("referrals", nil, ...)
-    if not data then return status, body end
-    if args.id == nil then return 200, data end
-    return one(data, "referrals", id_of(args.id))
-  end,
-}
-targets.course = {
-  path = function(args) return client.page("course", args.id) end,
-  finish = function(_, _, ...) return ok(parse("course", nil, ...)) end,
-}
 
 -- The photo path relative to the base URL: focus-api dropped every "../".
 local function photo_url(c, src)
@@ -119,58 +103,107 @@ end
 
 -- The demographic page and its photo: both at once when the photo URL is
 -- already known from an earlier call, else the page first.
-targets.demographic = {
-  path = function() return client.page("demographic") end,
-  finish = function(c, _, res, err, kind)
-    if not res then return fail(err, kind) end
-    local src = pages.photo_src(res.body)
-    local picture
-    if src then
-      local want = photo_url(c, src)
-      local got = c.photo -- prefetched together with the page
-      if not got or got.url ~= want then
-        got = client.get_all(c, { { url = want } })[1]
-        got.url = want
-      end
-      if got.res then
-        picture = got.res.body
-        c.state.photo_url = want
-      else
-        log.warn("focus: photo not fetched: %s", got.err)
-      end
+function finish.demographic(c, _, res, err, kind)
+  if not res then return fail(err, kind) end
+  local src = pages.photo_src(res.body)
+  local picture
+  if src then
+    local want = photo_url(c, src)
+    local got = c.photo -- prefetched together with the page
+    if not got or got.url ~= want then
+      got = client.get_all(c, { { url = want } })[1]
+      got.url = want
     end
-    return ok(parse("demographic", { picture = picture }, res))
-  end,
-}
+    if got.res then
+      picture = got.res.body
+      c.state.photo_url = want
+    else
+      log.warn("focus: photo not fetched: %s", got.err)
+    end
+  end
+  return ok(parse("demographic", { picture = picture }, res))
+end
 
-local function get_target(c, name, args)
-  local t = targets[name]
-  return t.finish(c, args, client.get(c, t.path(args)))
+-- The URL arguments of a page from an endpoint's args (the variant first).
+local function url_args(p, variant, args)
+  local list, n = {}, 0
+  if variant then n, list[1] = 1, variant end
+  for i, name in ipairs(p.args) do list[n + i] = args[name] end
+  return table.unpack(list, 1, n + #p.args)
+end
+
+-- Fetches page `name` for args and answers it.
+local function get_page(c, name, args, variant)
+  local p = registry.pages[name]
+  return answer_page(c, name, args, client.get(c, client.page(name, url_args(p, variant, args))))
+end
+
+-- Checks the args a page's URL takes (before anything is fetched): `id` a
+-- digit string (else bad_id), any other an integer (else 400).
+-- → the args to use | nil, status, body
+local function page_args(p, args, bad_id)
+  local out = {}
+  for _, name in ipairs(p.args) do
+    if name == "id" then
+      out.id = id_of(args.id)
+      if not out.id then
+        bad_id = bad_id or 404
+        return nil, bad_id, bad_id == 404 and NOT_FOUND or BAD_REQUEST
+      end
+    elseif math.type(args[name]) == "integer" then
+      out[name] = args[name]
+    else
+      return nil, 400, BAD_REQUEST
+    end
+  end
+  return out
+end
+
+-- The endpoints of the registry that need no code of their own.
+local ANSWERS = {}
+
+function ANSWERS.page(p, e)
+  return function(c, args)
+    local a, status, body = page_args(p, args, e.bad_id)
+    if not a then return status, body end
+    return get_page(c, p.name, a, e.variant)
+  end
+end
+
+function ANSWERS.collection(p, e)
+  return function(c, args)
+    local id
+    if args.id ~= nil then
+      id = id_of(args.id)
+      if not id then return 404, NOT_FOUND end
+    end
+    local data, status, body = parse(p.name, nil, client.get(c, client.page(p.name)))
+    if not data then return status, body end
+    if id == nil then return 200, data end
+    return one(data, e.key, id)
+  end
 end
 
 local endpoints = {}
+local custom = {} -- the registry's answer = "custom" endpoints
 
-for _, name in ipairs { "portal", "schedule", "address", "absences", "referrals" } do
-  endpoints[name] = function(c, args) return get_target(c, name, args) end
-end
-
-function endpoints.demographic(c, args)
+function custom.demographic(c)
   local known = c.state.photo_url
-  if not known then return get_target(c, "demographic", args) end
+  if not known then return get_page(c, "demographic", {}) end
   local both = client.get_all(c, { client.page("demographic"), { url = known } })
   c.photo = both[2]
   c.photo.url = known
   local page = both[1]
-  return targets.demographic.finish(c, args, page.res, page.err, page.kind)
+  return finish.demographic(c, {}, page.res, page.err, page.kind)
 end
 
 -- /courses: the portal, then every course page at once, each with the
 -- portal's days; marking periods of the last course page.
-function endpoints.courses(c, args)
+function custom.courses(c, args)
   if args.id ~= nil then
     local id = id_of(args.id)
     if not id then return 404, NOT_FOUND end
-    return get_target(c, "course", { id = id })
+    return get_page(c, "course", { id = id })
   end
   local portal, status, body = parse("portal", nil, client.get(c, client.page("portal")))
   if not portal then return status, body end
@@ -203,7 +236,7 @@ end
 -- Calendar month; day = that month's answer filtered to the day (with
 -- "day" added); year = the union of the 12 months fetched at once, "month"
 -- dropped (docs/focus-pages.md §4 B4, B5: the original crashed on both).
-function endpoints.calendar(c, args)
+function custom.calendar(c, args)
   local year, month, day = args.year, args.month, args.day
   if not is_int(year, 1, 9999) then return 400, BAD_REQUEST end
   if month == nil then
@@ -241,18 +274,6 @@ function endpoints.calendar(c, args)
   return 200, data
 end
 
--- Calendar popups. Focus answers an unknown id with a popup full of dashes:
--- 400, as the README says (the original answered 200 {"id": ...}, B7).
-local function calendar_detail(page)
-  return function(c, args)
-    local id = id_of(args.id)
-    if not id then return 400, BAD_REQUEST end
-    return ok(parse("calendar_detail", { id = id }, client.get(c, client.page(page, id))))
-  end
-end
-endpoints.calendar_occasion = calendar_detail("occasion")
-endpoints.calendar_assignment = calendar_detail("assignment")
-
 -- The finalGrades API family: (endpoint, API argument, parse_api kind, key).
 local function final_grades(argument, kind, key)
   return function(c, args)
@@ -271,26 +292,31 @@ local function final_grades(argument, kind, key)
     return 200, item
   end
 end
-endpoints.exams = final_grades("all_SEM_exams", "exams", "exams")
-endpoints.final_grades = final_grades("-1", "final_grades", "grades")
-endpoints.semester_grades = final_grades("all_SEM", "semester_grades", "grades")
-endpoints.quarter_grades = final_grades("all_QTR", "quarter_grades", "grades")
+
+for _, p in pairs(registry.pages) do
+  for ename, e in pairs(p.endpoints) do
+    endpoints[ename] = e.answer == "custom"
+      and (custom[ename] or error("focus.service: no code for the custom endpoint '" .. ename .. "'", 0))
+      or ANSWERS[e.answer](p, e)
+  end
+end
+for kind, a in pairs(registry.apis) do endpoints[kind] = final_grades(a.argument, kind, a.key) end
 
 -- set_marking_period's redirect: the forms of the README and of the API
--- paths, optional /api/v3/ prefix, any case; nil → the portal.
-local REDIRECTS = {
-  { "^portal$", "portal" }, { "^courses?/(%d+)$", "course" }, { "^schedule$", "schedule" },
-  { "^demographic$", "demographic" }, { "^address$", "address" },
-  { "^referrals$", "referrals" }, { "^absences$", "absences" },
-}
-
+-- paths, optional /api/v3/ prefix, any case; nil → the portal. Each page's
+-- `redirect` pattern (registry) says which redirects answer it.
 local function redirect_target(redirect)
   if redirect == nil then return "portal", {} end
   if type(redirect) ~= "string" then return nil end
   local r = redirect:lower():gsub("^/", ""):gsub("^api/v3/", ""):gsub("/$", "")
-  for _, rule in ipairs(REDIRECTS) do
-    local m = r:match(rule[1])
-    if m then return rule[2], { id = rule[2] == "course" and m or nil } end
+  for _, name in ipairs(registry.page_names()) do
+    local p = registry.pages[name]
+    local caps = p.redirect and { r:match(p.redirect) }
+    if caps and caps[1] then
+      local targs = {}
+      if p.args[1] then targs[p.args[1]] = caps[1] end
+      return name, targs
+    end
   end
   return nil
 end
@@ -303,8 +329,8 @@ function endpoints.set_marking_period(c, args)
   if math.type(year) ~= "integer" or math.type(mp) ~= "integer" then return 400, BAD_REQUEST end
   local name, targs = redirect_target(args.redirect)
   if not name then return 400, BAD_REQUEST end
-  local t = targets[name]
-  local status, body = t.finish(c, targs, client.switch(c, year, mp, t.path(targs)))
+  local status, body = answer_page(c, name, targs,
+    client.switch(c, year, mp, client.page(name, url_args(registry.pages[name], nil, targs))))
   local mps = status == 200 and type(body.mps) == "table" and body.mps
   if mps then
     for id, p in pairs(mps) do
