@@ -97,8 +97,27 @@ local function answer_page(c, page, args, ...)
 end
 
 -- The photo path relative to the base URL: focus-api dropped every "../".
+-- (The Student application of later Focus gives an absolute URL.)
 local function photo_url(c, src)
+  if src:find("^https?://") then return src end
   return c.state.base_url .. (src:gsub("%.%./", ""))
+end
+
+-- A Student page that is the JavaScript application (2017-18 on) answers
+-- through its calls (client.student_app); the page parser reads their
+-- answers from ctx.app.
+local function is_student_app(res) return res.body:find("var methods", 1, true) ~= nil end
+
+local function parse_app(c, name, ctx, res)
+  local got, err, kind = client.student_app(c, name, res)
+  if not got then return nil, fail(err, kind) end
+  ctx.app = got.answer
+  return parse(name, ctx, got.page)
+end
+
+function finish.address(c, args, res, err, kind)
+  if res and is_student_app(res) then return ok(parse_app(c, "address", {}, res)) end
+  return ok(parse("address", args, res, err, kind))
 end
 
 -- The demographic page and its photo: both at once when the photo URL is
@@ -121,6 +140,7 @@ function finish.demographic(c, _, res, err, kind)
       log.warn("focus: photo not fetched: %s", got.err)
     end
   end
+  if is_student_app(res) then return ok(parse_app(c, "demographic", { picture = picture }, res)) end
   return ok(parse("demographic", { picture = picture }, res))
 end
 
