@@ -90,7 +90,12 @@ bench: deps
 install: $(BUILD)/sis
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/sis
 	install -m 755 $(BUILD)/sis $(DESTDIR)$(PREFIX)/bin/sis
-	cp -r scripts $(DESTDIR)$(PREFIX)/share/sis/
+	@# the shipped scripts are replaced whole (no stale file survives); a
+	@# school's overlay lives elsewhere (SIS_SCRIPTS, docs/adapting.md)
+	rm -rf $(DESTDIR)$(PREFIX)/share/sis/scripts.new
+	cp -r scripts $(DESTDIR)$(PREFIX)/share/sis/scripts.new
+	rm -rf $(DESTDIR)$(PREFIX)/share/sis/scripts
+	mv $(DESTDIR)$(PREFIX)/share/sis/scripts.new $(DESTDIR)$(PREFIX)/share/sis/scripts
 
 clean:
 	rm -rf $(BUILD)

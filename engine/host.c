@@ -23,39 +23,92 @@ static const luaL_Reg preloads[] = {
     {"cjson.safe", luaopen_cjson_safe}, {NULL, NULL},
 };
 
-static char scripts_dir[PATH_MAX];
+/* The scripts search path: the directories of --scripts / $SIS_SCRIPTS in
+ * order, then the shipped scripts; the first directory holding a module wins
+ * (package.path lists them in that order). */
+static char scripts_path[SIS_SCRIPTS_MAX][PATH_MAX];
+static size_t scripts_count;
+static int shipped_index = -1; /* which entry is the shipped scripts, -1: none found */
 
 static int is_dir(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The scripts that belong to this binary: next to it (in-tree build/sis ->
- * ../scripts) or installed under ../share/sis/scripts. */
-static void resolve_scripts_dir(const char *wanted) {
-    if (!wanted) wanted = getenv("SIS_SCRIPTS");
-    if (wanted && *wanted) {
-        snprintf(scripts_dir, sizeof scripts_dir, "%s", wanted);
-        return;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = '\0';
-        static const char *const candidates[] = {"%s/scripts", "%s/../scripts",
-                                                 "%s/../share/sis/scripts"};
-        for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
-            char path[PATH_MAX];
-            snprintf(path, sizeof path, candidates[i], exe);
-            if (is_dir(path) && realpath(path, scripts_dir)) return;
-        }
-    }
-    snprintf(scripts_dir, sizeof scripts_dir, "scripts");
+static int same_dir(const char *a, const char *b) {
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-const char *sis_scripts_dir(void) { return scripts_dir; }
+/* The scripts that belong to this binary: next to it (in-tree build/sis ->
+ * ../scripts) or installed under ../share/sis/scripts. */
+static int shipped_scripts(char out[PATH_MAX]) {
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return 0;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) *slash = '\0';
+    static const char *const candidates[] = {"%s/scripts", "%s/../scripts", "%s/../share/sis/scripts"};
+    for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, candidates[i], exe);
+        if (is_dir(path) && realpath(path, out)) return 1;
+    }
+    return 0;
+}
+
+static int add_dir(const char *dir, size_t len, char *err, size_t errlen) {
+    char path[PATH_MAX];
+    if (len >= sizeof path) {
+        snprintf(err, errlen, "scripts directory name too long: %.60s...", dir);
+        return -1;
+    }
+    memcpy(path, dir, len);
+    path[len] = '\0';
+    if (!is_dir(path)) {
+        snprintf(err, errlen, "scripts directory %s: directory does not exist", path);
+        return -1;
+    }
+    for (size_t i = 0; i < scripts_count; i++)
+        if (!strcmp(scripts_path[i], path)) return 0; /* named twice: once is enough */
+    if (scripts_count == SIS_SCRIPTS_MAX) {
+        snprintf(err, errlen, "more than %d scripts directories", SIS_SCRIPTS_MAX);
+        return -1;
+    }
+    memcpy(scripts_path[scripts_count++], path, len + 1);
+    return 0;
+}
+
+int sis_scripts_path_set(const char *list, char *err, size_t errlen) {
+    if (!list) list = getenv("SIS_SCRIPTS");
+    scripts_count = 0;
+    shipped_index = -1;
+    for (const char *p = list ? list : ""; *p;) {
+        size_t len = strcspn(p, ":");
+        if (len > 0 && add_dir(p, len, err, errlen) != 0) {
+            scripts_count = 0;
+            return -1;
+        }
+        p += len + (p[len] == ':');
+    }
+    char shipped[PATH_MAX];
+    if (shipped_scripts(shipped)) {
+        size_t i = 0;
+        while (i < scripts_count && !same_dir(scripts_path[i], shipped)) i++;
+        if (i == scripts_count && scripts_count < SIS_SCRIPTS_MAX)
+            snprintf(scripts_path[scripts_count++], PATH_MAX, "%s", shipped);
+        if (i < scripts_count) shipped_index = (int)i;
+    }
+    if (scripts_count == 0) snprintf(scripts_path[scripts_count++], PATH_MAX, "scripts");
+    return 0;
+}
+
+size_t sis_scripts_count(void) { return scripts_count; }
+
+const char *sis_scripts_at(size_t i) { return i < scripts_count ? scripts_path[i] : NULL; }
+
+const char *sis_scripts_dir(void) { return scripts_path[0]; }
 
 /* Message handler: turn any error value into "message + traceback" (lua.c). */
 static int msghandler(lua_State *L) {
@@ -82,8 +135,18 @@ static int sis_info(lua_State *L) {
     lua_newtable(L);
     lua_pushliteral(L, SIS_VERSION);
     lua_setfield(L, -2, "version");
-    lua_pushstring(L, scripts_dir);
+    lua_pushstring(L, scripts_path[0]);
     lua_setfield(L, -2, "scripts_dir");
+    lua_createtable(L, (int)scripts_count, 0);
+    for (size_t i = 0; i < scripts_count; i++) {
+        lua_pushstring(L, scripts_path[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "scripts_path");
+    if (shipped_index >= 0) {
+        lua_pushstring(L, scripts_path[shipped_index]);
+        lua_setfield(L, -2, "shipped_scripts");
+    }
     return 1;
 }
 
@@ -100,16 +163,29 @@ static int setup(lua_State *L) {
     lua_pop(L, 1);
 
     lua_getglobal(L, "package");
-    lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;", scripts_dir, scripts_dir);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; i < scripts_count; i++) {
+        const char *d = scripts_path[i];
+        lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;", d, d);
+        luaL_addvalue(&b);
+    }
     lua_getfield(L, -2, "path");
-    lua_concat(L, 2);
+    luaL_addvalue(&b);
+    luaL_pushresult(&b);
     lua_setfield(L, -2, "path");
     lua_pop(L, 1);
     return 0;
 }
 
 lua_State *sis_state_new(const sis_options *opt) {
-    if (!scripts_dir[0] || (opt && opt->scripts_dir)) resolve_scripts_dir(opt ? opt->scripts_dir : NULL);
+    if (!scripts_count || (opt && opt->scripts_dir)) {
+        char err[PATH_MAX + 64];
+        if (sis_scripts_path_set(opt ? opt->scripts_dir : NULL, err, sizeof err) != 0) {
+            fprintf(stderr, "sis: %s\n", err);
+            return NULL;
+        }
+    }
     lua_State *L = luaL_newstate();
     if (!L) return NULL;
     lua_pushcfunction(L, setup);

@@ -21,9 +21,11 @@ static const char usage[] =
     "  focus [options] ENDPOINT   fetch one endpoint from a live Focus (sis focus --help)\n"
     "  scodoc [options] FUNCTION  call a ScoDoc function (sis scodoc --help)\n"
     "  serve [options]            serve the REST API (sis serve --help)\n"
+    "  scripts [MODULE...]        the scripts search path, the file a module comes from\n"
     "\n"
     "global options:\n"
-    "  --scripts DIR      scripts directory (env SIS_SCRIPTS; default: the in-tree one)\n"
+    "  --scripts DIR      a scripts directory in front of the shipped scripts (repeatable;\n"
+    "                     env SIS_SCRIPTS, ':'-separated); the first holding a module wins\n"
     "  --record DIR       record every HTTP exchange to a cassette (env SIS_HTTP_RECORD)\n"
     "  --replay DIR       answer HTTP requests from a cassette, no network (SIS_HTTP_REPLAY)\n"
     "  --log-level LEVEL  debug, info, warn or error (env SIS_LOG_LEVEL)\n"
@@ -37,7 +39,8 @@ static const char serve_usage[] =
     "  --threads     worker threads (env SIS_THREADS, default 16)\n"
     "  --focus-url   Focus base URL, e.g. https://focus.example.org/ (env SIS_FOCUS_URL)\n"
     "  --scodoc-url  ScoDoc base URL, e.g. https://scodoc.example.org/ (env SIS_SCODOC_URL)\n"
-    "  --scripts     scripts directory (env SIS_SCRIPTS; also a global option)\n"
+    "  --scripts     a scripts directory in front of the shipped ones (repeatable;\n"
+    "                env SIS_SCRIPTS; also a global option)\n"
     "  --port-file   write the port there once listening (env SIS_PORT_FILE; for port 0)\n"
     "global options (--log-level, --record, --replay) go before `serve`: sis --log-level debug serve\n";
 
@@ -68,24 +71,43 @@ static int run_script(const char *path, int argc, char **argv) {
     return rc;
 }
 
+/* --scripts DIR, repeatable: appended to SIS_SCRIPTS (the first one given
+ * replaces what the environment said). */
+static void add_scripts(const char *dir) {
+    static int given;
+    static char list[SIS_SCRIPTS_MAX * 256];
+    if (!given++) snprintf(list, sizeof list, "%s", dir);
+    else if (strlen(list) + strlen(dir) + 2 <= sizeof list) strcat(strcat(list, ":"), dir);
+    setenv("SIS_SCRIPTS", list, 1);
+}
+
+/* Sets the scripts path from SIS_SCRIPTS: a directory that does not exist
+ * is a usage error (2). */
+static int init_scripts(void) {
+    char err[PATH_MAX + 64];
+    if (sis_scripts_path_set(NULL, err, sizeof err) == 0) return 0;
+    fprintf(stderr, "sis: %s\n", err);
+    return 2;
+}
+
 /* A script named with `sis run` is taken as given, else relative to the
- * scripts directory (so `sis run examples/x.lua` and `sis run tools/x` work);
- * a command's script only ever comes from the scripts directory, whatever
+ * scripts path (so `sis run examples/x.lua` and `sis run tools/x` work);
+ * a command's script only ever comes from the scripts path, whatever
  * the current directory holds. */
 static int run_command(const char *script, int as_given, int argc, char **argv) {
+    if (init_scripts() != 0) return 2;
     if (as_given && access(script, R_OK) == 0) return run_script(script, argc, argv);
-    lua_State *probe = sis_state_new(NULL); /* resolves the scripts directory */
-    if (!probe) return 1;
-    lua_close(probe);
     char path[PATH_MAX];
     size_t n = strlen(script);
     const char *ext = n >= 4 && !strcmp(script + n - 4, ".lua") ? "" : ".lua";
-    if (snprintf(path, sizeof path, "%s/%s%s", sis_scripts_dir(), script, ext) >= (int)sizeof path ||
-        access(path, R_OK) != 0) {
-        fprintf(stderr, "sis: cannot find script '%s' (nor %s)\n", script, path);
-        return 2;
+    for (size_t i = 0; i < sis_scripts_count(); i++) {
+        if (snprintf(path, sizeof path, "%s/%s%s", sis_scripts_at(i), script, ext) < (int)sizeof path &&
+            access(path, R_OK) == 0)
+            return run_script(path, argc, argv);
     }
-    return run_script(path, argc, argv);
+    snprintf(path, sizeof path, "%s/%s%s", sis_scripts_dir(), script, ext);
+    fprintf(stderr, "sis: cannot find script '%s' (nor %s)\n", script, path);
+    return 2;
 }
 
 static int serve(int argc, char **argv) {
@@ -106,7 +128,7 @@ static int serve(int argc, char **argv) {
         else if (!strcmp(a, "--threads")) threads = v;
         else if (!strcmp(a, "--focus-url")) setenv("SIS_FOCUS_URL", v, 1);
         else if (!strcmp(a, "--scodoc-url")) setenv("SIS_SCODOC_URL", v, 1);
-        else if (!strcmp(a, "--scripts")) setenv("SIS_SCRIPTS", v, 1);
+        else if (!strcmp(a, "--scripts")) add_scripts(v);
         else if (!strcmp(a, "--port-file")) setenv("SIS_PORT_FILE", v, 1);
         else {
             fprintf(stderr, "sis serve: unknown option %s\n%s", a, serve_usage);
@@ -114,6 +136,7 @@ static int serve(int argc, char **argv) {
         }
         i++;
     }
+    if (init_scripts() != 0) return 2;
     if (!opt.listen) opt.listen = "127.0.0.1:5000";
     if (threads) {
         char *end;
@@ -153,7 +176,8 @@ int main(int argc, char **argv) {
             fprintf(stderr, "sis: %s needs a value\n", a);
             return 2;
         }
-        setenv(flags[f].env, argv[++i], 1);
+        if (f == 0) add_scripts(argv[++i]);
+        else setenv(flags[f].env, argv[++i], 1);
     }
     if (i >= argc) {
         fputs(usage, stderr);

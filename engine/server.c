@@ -45,12 +45,15 @@
 typedef struct server {
     sis_sessions *sessions;
     size_t max_body;
-    const char *scripts;
     pthread_mutex_t reload_lock;
     int inotify;               /* -1: no hot reload */
-    int parent_watch;          /* the watch on the directory holding the scripts path */
-    dev_t scripts_dev;         /* the directory the scripts path names */
-    ino_t scripts_ino;
+    struct watched {           /* each directory of the scripts path */
+        const char *path;
+        int parent_watch;      /* the watch on the directory holding it */
+        dev_t dev;             /* the directory the path names */
+        ino_t ino;
+    } scripts[SIS_SCRIPTS_MAX];
+    size_t nscripts;
     unsigned long generation;  /* bumped when a script changes */
     unsigned long announced;   /* last generation whose routes were logged, + 1 */
 } server;
@@ -89,27 +92,40 @@ static void watch_tree(int fd, const char *dir, int depth) {
     closedir(d);
 }
 
-/* Watches the scripts tree, and the directory holding the scripts path: a
+/* Watches each scripts tree of the path, and the directory holding it: a
  * deploy that swaps a symlink there (current -> releases/N) changes no file
  * of the tree, only that directory. */
 static void watch_scripts(server *s) {
-    char parent[PATH_MAX];
-    snprintf(parent, sizeof parent, "%s", s->scripts);
-    size_t n = strlen(parent);
-    while (n > 1 && parent[n - 1] == '/') parent[--n] = '\0';
-    char *slash = strrchr(parent, '/');
-    if (slash) slash[slash == parent] = '\0'; /* "/srv/current" -> "/srv", "/current" -> "/" */
-    s->parent_watch = inotify_add_watch(s->inotify, slash ? parent : ".", IN_CREATE | IN_DELETE | IN_MOVED_TO);
-    watch_tree(s->inotify, s->scripts, 0);
+    for (size_t i = 0; i < s->nscripts; i++) {
+        struct watched *w = &s->scripts[i];
+        char parent[PATH_MAX];
+        snprintf(parent, sizeof parent, "%s", w->path);
+        size_t n = strlen(parent);
+        while (n > 1 && parent[n - 1] == '/') parent[--n] = '\0';
+        char *slash = strrchr(parent, '/');
+        if (slash) slash[slash == parent] = '\0'; /* "/srv/current" -> "/srv", "/current" -> "/" */
+        w->parent_watch = inotify_add_watch(s->inotify, slash ? parent : ".", IN_CREATE | IN_DELETE | IN_MOVED_TO);
+        watch_tree(s->inotify, w->path, 0);
+    }
 }
 
-/* Whether the scripts path names another directory than before. */
+static int is_parent_watch(const server *s, int wd) {
+    for (size_t i = 0; i < s->nscripts; i++)
+        if (s->scripts[i].parent_watch == wd) return 1;
+    return 0;
+}
+
+/* Whether a directory of the scripts path names another one than before. */
 static int scripts_swapped(server *s) {
-    struct stat st;
-    if (stat(s->scripts, &st) != 0) return 0; /* gone for a moment mid-swap: keep what runs */
-    int swapped = st.st_dev != s->scripts_dev || st.st_ino != s->scripts_ino;
-    s->scripts_dev = st.st_dev;
-    s->scripts_ino = st.st_ino;
+    int swapped = 0;
+    for (size_t i = 0; i < s->nscripts; i++) {
+        struct watched *w = &s->scripts[i];
+        struct stat st;
+        if (stat(w->path, &st) != 0) continue; /* gone for a moment mid-swap: keep what runs */
+        if (st.st_dev != w->dev || st.st_ino != w->ino) swapped = 1;
+        w->dev = st.st_dev;
+        w->ino = st.st_ino;
+    }
     return swapped;
 }
 
@@ -124,7 +140,7 @@ static unsigned long current_generation(server *s, int *announce) {
         while ((n = read(s->inotify, buf, sizeof buf)) > 0) {
             for (char *p = buf; p < buf + n;) {
                 const struct inotify_event *e = (const struct inotify_event *)p;
-                if (e->wd == s->parent_watch) beside = 1;
+                if (is_parent_watch(s, e->wd)) beside = 1;
                 else changed = 1;
                 p += sizeof *e + e->len;
             }
@@ -610,7 +626,12 @@ int sis_serve(const sis_serve_options *opt) {
     if (!L) return 1;
     lua_close(L);
     srv.announced = 1; /* generation 0 announced */
-    srv.scripts = sis_scripts_dir();
+    char path[SIS_SCRIPTS_MAX * (PATH_MAX + 1)] = "";
+    for (size_t i = 0; i < sis_scripts_count(); i++) {
+        srv.scripts[srv.nscripts++].path = sis_scripts_at(i);
+        if (i) strcat(path, ":");
+        strcat(path, sis_scripts_at(i));
+    }
 
     srv.sessions = sis_sessions_new(env_number("SIS_SESSION_IDLE", DEFAULT_SESSION_IDLE),
                                     env_size("SIS_MAX_SESSIONS", DEFAULT_MAX_SESSIONS));
@@ -650,7 +671,7 @@ int sis_serve(const sis_serve_options *opt) {
     struct mg_context *ctx = mg_start(&cb, &srv, options);
     int served = ctx != NULL;
     if (served) {
-        announce_listening(ctx, opt->listen, threads, srv.scripts);
+        announce_listening(ctx, opt->listen, threads, path);
         int sig = 0;
         sigwait(&stop, &sig);
         sis_log(SIS_LOG_INFO, "serve: %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -8,16 +8,19 @@
 #define SIS_H
 
 #include <lua.h>
+#include <stddef.h>
 
 #define SIS_VERSION "0.1.0"
 
 typedef struct sis_options {
-    const char *scripts_dir; /* NULL: $SIS_SCRIPTS, then the in-tree/installed scripts */
+    const char *scripts_dir; /* ':'-separated directories; NULL: $SIS_SCRIPTS. The
+                                in-tree/installed scripts always come last */
 } sis_options;
 
 /* A new Lua state with the standard libraries, every sis.* module and cjson
- * preloaded, and package.path pointing at the scripts directory.
- * Returns NULL only when memory is exhausted. */
+ * preloaded, and package.path listing the scripts search path.
+ * Returns NULL when memory is exhausted or a scripts directory does not
+ * exist (reported on stderr). */
 lua_State *sis_state_new(const sis_options *opt);
 
 /* lua_pcall with a traceback message handler. [-(nargs+1), +(nresults|1), -]
@@ -30,7 +33,17 @@ int sis_pcall(lua_State *L, int nargs, int nresults);
  * 1 on failure, 0 on success. */
 int sis_run_file(lua_State *L, const char *path, int argc, char **argv);
 
-/* The scripts directory the host resolved (valid for the program's lifetime). */
+/* The scripts search path: the directories of `list` (':'-separated; NULL:
+ * $SIS_SCRIPTS) in order, then the shipped scripts (next to the binary or
+ * installed), each once; the first directory holding a module wins. Returns
+ * 0, or -1 with a message in err naming a directory that does not exist.
+ * sis_state_new sets it on first use; set it again before building states. */
+#define SIS_SCRIPTS_MAX 16
+int sis_scripts_path_set(const char *list, char *err, size_t errlen);
+size_t sis_scripts_count(void);
+const char *sis_scripts_at(size_t i); /* NULL past the end */
+
+/* The first directory of the scripts path (valid for the program's lifetime). */
 const char *sis_scripts_dir(void);
 
 /* Module openers, also usable with luaL_requiref by other embedders. */

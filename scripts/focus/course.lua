@@ -13,12 +13,20 @@ local function percent_letter(text)
 end
 
 -- The category table inside the first td.GrayDrawHeader: names, weights and
--- scores rows; the last column is the weighted grade.
+-- scores rows; the last column is the weighted grade. nil when the page has
+-- none (a course without categories); a table of fewer than 3 rows is a
+-- warning.
+local CATEGORY_BOX = "td.GrayDrawHeader"
+
 local function read_categories(doc)
-  local box = doc:select_one("td.GrayDrawHeader")
+  local box = doc:select_one(CATEGORY_BOX)
   if not box then return nil end
   local rows = box:select("tr")
-  if #rows < 3 then return nil end
+  if #rows < 3 then
+    common.warn { field = "categories", selector = CATEGORY_BOX .. " tr",
+                  message = #rows .. " rows, names, weights and scores expected", seen = box:text() }
+    return nil
+  end
   local names, weights, scores = rows[1]:select("td"), rows[2]:select("td"), rows[3]:select("td")
   local categories = json.array()
   for i = 1, #names - 1 do
@@ -27,6 +35,9 @@ local function read_categories(doc)
       local category = { name = name }
       local weight = weights[i] and common.strip(weights[i]:text()):match("^(.-)%%?$")
       category.percent_weight = common.number(weight)
+      if not category.percent_weight and weight and weight ~= "" then
+        common.warn { field = "categories.*.percent_weight", row = name, selector = CATEGORY_BOX .. " tr (2nd)", seen = weight }
+      end
       if i < #scores then
         category.percent_grade, category.letter_grade = percent_letter(scores[i]:text())
       end
@@ -57,44 +68,87 @@ local function description(cell)
   return (js:sub(from + 3, to - 1):gsub("\\r\\n", "\n"))
 end
 
-local function read_assignment(tr, category_col)
-  local td = tr:select("td.LO_field")
-  if #td < 6 then common.fail("assignment row %s has %d cells, expected at least 6", tr:attr("id"), #td) end
-  local a = { name = td[1]:text(), description = description(td[1]) }
+-- The points codes Focus writes instead of earned points (lower-cased,
+-- spaces collapsed) → status. "N / 0" (no points possible) is extra credit.
+local POINTS_CODES = {
+  ["*"] = "excluded", e = "excluded", excluded = "excluded",
+  ng = "ng",
+  m = "missing", missing = "missing",
+  ec = "extra", extra = "extra", ["extra credit"] = "extra",
+  i = "incomplete",
+}
+
+-- The points cell "earned / possible" (or a pass/fail image) → a.status,
+-- a.student_grade, a.max_grade, the overall grade from the grade cell.
+local function read_points(a, row, points_cell, grade_cell)
   -- pass/fail marks are images in the points cell (an attachment icon elsewhere is not a grade)
-  local img = td[2]:select_one("img")
+  local img = points_cell:select_one("img")
   if img then
     a.status = img:attr("src") == "assets/check.png" and "pass" or "fail"
+    return
+  end
+  local points = points_cell:text()
+  -- split at the first "/" with a plain find: a pattern such as
+  -- "^%s*(.-)%s*/%s*(.-)%s*$" backtracks cubically over blanks
+  local slash = points:find("/", 1, true)
+  local earned = common.collapse(slash and points:sub(1, slash - 1) or points)
+  local possible = slash and common.strip(points:sub(slash + 1)) or ""
+  a.max_grade = common.number(possible)
+  if possible ~= "" and not a.max_grade then
+    common.warn { field = "assignments.*.max_grade", row = row, selector = "td.LO_field (2nd)", seen = points }
+  end
+  local code = POINTS_CODES[earned:lower()]
+  if code then
+    a.status = code
+    return
+  end
+  local grade = common.number(earned)
+  if not grade then
+    -- a code we do not know: kept as the status, no grade, and said
+    a.status = earned ~= "" and earned:lower() or "unknown"
+    common.warn { field = "assignments.*.status", row = row, selector = "td.LO_field (2nd)",
+                  message = "unknown points code", seen = points }
+    return
+  end
+  a.student_grade = grade + 0.0
+  local grade_text = grade_cell:text()
+  if common.strip(grade_text) == "Extra Credit" or a.max_grade == 0 then
+    a.status = "extra"
   else
-    local points = td[2]:text()
-    -- split at the first "/" with a plain find: a pattern such as
-    -- "^%s*(.-)%s*/%s*(.-)%s*$" backtracks cubically over blanks
-    local slash = points:find("/", 1, true)
-    local earned = common.strip(slash and points:sub(1, slash - 1) or points)
-    a.max_grade = slash and common.number(points:sub(slash + 1)) or nil
-    if earned == "*" then
-      a.status = "excluded"
-    elseif earned == "NG" then
-      a.status = "ng"
-    elseif earned == "M" then
-      a.status = "missing"
-    else
-      local grade = common.number(earned)
-        or common.fail("assignment '%s': points '%s' are not a number", a.name, points)
-      a.student_grade = grade + 0.0
-      if common.strip(td[3]:text()) == "Extra Credit" then
-        a.status = "extra"
-      else
-        a.status = "graded"
-        a.percent_overall_grade, a.letter_overall_grade = percent_letter(td[3]:text())
-      end
+    a.status = "graded"
+    a.percent_overall_grade, a.letter_overall_grade = percent_letter(grade_text)
+    if not a.percent_overall_grade and not common.is_blank(grade_text) then
+      common.warn { field = "assignments.*.percent_overall_grade", row = row,
+                    selector = "td.LO_field (3rd)", seen = grade_text }
     end
   end
+end
+
+-- A date cell → ISO date-time; a cell that is not blank and not a date is a warning.
+local function read_date(a, key, row, cell, which)
+  a[key] = common.iso_datetime(cell:text())
+  if not a[key] and not common.is_blank(cell:text()) then
+    common.warn { field = "assignments.*." .. key, row = row, selector = "td.LO_field (" .. which .. ")", seen = cell:text() }
+  end
+end
+
+-- One assignment row → the assignment, or nil (a warning) when the row has
+-- too few cells to be one.
+local function read_assignment(tr, category_col)
+  local row = tr:attr("id")
+  local td = tr:select("td.LO_field")
+  if #td < 6 then
+    common.warn { field = "assignments", row = row, selector = "td.LO_field",
+                  message = #td .. " cells, at least 6 expected", seen = tr:text() }
+    return nil
+  end
+  local a = { name = td[1]:text(), description = description(td[1]) }
+  read_points(a, row, td[2], td[3])
   if not common.is_blank(td[4]:text()) then a.comment = td[4]:text() end
   local category = category_col and td[category_col]
   if category and not common.is_blank(category:text()) then a.category = category:text() end
-  a.assigned = common.iso_datetime(td[5]:text())
-  a.due = common.iso_datetime(td[6]:text())
+  read_date(a, "assigned", row, td[5], "5th")
+  read_date(a, "due", row, td[6], "6th")
   return a
 end
 
@@ -119,8 +173,12 @@ return function(doc)
   local rows = common.list_rows(doc)
   if #rows > 0 then
     local category_col = category_column(doc)
+    if category_col and #doc:select("td.LO_header") > 0 and not doc:select_one(CATEGORY_BOX) then
+      -- the assignments have categories, the page has no category table
+      common.warn { field = "categories", selector = CATEGORY_BOX }
+    end
     course.assignments = json.array()
-    for i, tr in ipairs(rows) do course.assignments[i] = read_assignment(tr, category_col) end
+    for _, tr in ipairs(rows) do course.assignments[#course.assignments + 1] = read_assignment(tr, category_col) end
   end
   return course
 end

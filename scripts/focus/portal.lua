@@ -1,6 +1,6 @@
 -- Focus portal (Modules.php?modname=misc/Portal.php): the student's courses
 -- with current grades, upcoming events, the upcoming-assignment alerts and the
--- absence alert. Output: {courses?, events?, alert?} (docs/compatibility.md).
+-- absence alert. Output: {courses?, events?, alert?, alerts?} (docs/compatibility.md).
 local common = require "focus.common"
 local json = require "sis.json"
 
@@ -31,6 +31,7 @@ local function read_courses(doc)
         order[#order + 1] = course
       end
       local text = common.nbsp_to_space(a:text())
+      course.seen = course.seen or text -- (for the warning below)
       local percent, letter = common.strip(text):match("^([%d.]+)%%(.*)$")
       if percent then
         letter = common.strip(letter)
@@ -46,6 +47,13 @@ local function read_courses(doc)
         end
       end
     end
+  end
+  for _, course in ipairs(order) do
+    if not course.name then
+      common.warn { field = "courses.*.name", row = course.id, selector = COURSE_LINK,
+                    message = "no link titled 'Name - Period N - Days - Room - Teacher'", seen = course.seen }
+    end
+    course.seen = nil
   end
   return courses, order, headers
 end
@@ -83,19 +91,29 @@ local function read_alerts(doc, order, headers, out)
           if #tds >= 2 then
             local due = common.strip(tds[2]:text())
             due = due:match("^Due:%s*(.*)$") or due:sub(6)
-            assignments[#assignments + 1] = {
-              name = (tds[1]:text():gsub("\n", "")),
-              due = common.iso_datetime(due)
-                or common.fail("alert assignment due date '%s' is not a date", due),
-            }
+            local item = { name = (tds[1]:text():gsub("\n", "")), due = common.iso_datetime(due) }
+            if not item.due then
+              common.warn { field = "courses.*.assignments.*.due", row = item.name,
+                            selector = "td.portal_block_Alerts li tr td (2nd)", seen = tds[2]:text() }
+            end
+            assignments[#assignments + 1] = item
           end
         end
         course.assignments = assignments
       end
     end
   end
-  local a = box:select_one("a")
-  if a then out.alert = common.strip((a:text():gsub("\n", ""))) end
+  -- `alert`: the first alert, as focus-api gave it; `alerts`: every alert of
+  -- the box (message + url), only when there are several (one is `alert`
+  -- already: the answer stays focus-api's)
+  local links = box:select("a")
+  if links[1] then out.alert = common.strip((links[1]:text():gsub("\n", ""))) end
+  if #links > 1 then
+    out.alerts = json.array()
+    for i, a in ipairs(links) do
+      out.alerts[i] = { message = common.strip((a:text():gsub("\n", ""))), url = a:attr("href") }
+    end
+  end
 end
 
 -- Upcoming events: every link of the block but the title link, zipped with the

@@ -49,19 +49,20 @@ end
 ---------------------------------------------------------------------------
 -- Hostile pages: Lua patterns that backtrack
 
-t.test("course: a points cell of blanks without '/' fails at once (the split pattern was cubic)", function()
+t.test("course: a points cell of blanks without '/' is read at once (the split pattern was cubic)", function()
   -- "^%s*(.-)%s*/%s*(.-)%s*$" on 2000 blanks + "x" took 27 s, 64 KB hours
   local out = bounded([[
     local function with(points)
       return edit(page(COURSE), '<td class="LO_field">9 / 10</td>', '<td class="LO_field">' .. points .. '</td>')
     end
     local blanks = string.rep(" ", 1 << 16)
-    local data, err = pages.parse("course", with(blanks .. "x" .. blanks .. "y"))
-    print(data == nil, err:match("^focus/course: assignment 'Status Check 8': points ' +x +y' are not a number$") ~= nil)
+    -- (an unknown points code: kept as the status, with a warning; issue 9)
+    local data = assert(pages.parse("course", with(blanks .. "x" .. blanks .. "y")))
+    print(data.assignments[4].status, data.assignments[4].student_grade)
     data = assert(pages.parse("course", with(blanks .. "9" .. blanks .. "/" .. blanks .. "10" .. blanks)))
     print(data.assignments[4].student_grade, data.assignments[4].max_grade, data.assignments[4].status)
   ]])
-  t.eq(out, "true\ttrue\n9.0\t10\tgraded\n")
+  t.eq(out, "x y\tnil\n9.0\t10\tgraded\n")
 end)
 
 t.test("strip and number are linear: blank cells, NBSP runs (their patterns were quadratic)", function()
