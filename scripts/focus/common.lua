@@ -156,11 +156,13 @@ function M.cells(tr)
   return cells
 end
 
--- ListOutput rows tr#LOy_row1..N, in order, stopping at the first missing number.
-function M.list_rows(doc)
+-- ListOutput rows tr#LOy_row1..N, in order, stopping at the first missing
+-- number (prefix "LOy_fixed_left_row": the rows of the fixed left columns).
+function M.list_rows(doc, prefix)
+  prefix = prefix or "LOy_row"
   local by_id = {}
-  for _, tr in ipairs(doc:select('tr[id^="LOy_row"]')) do
-    local n = tonumber(tr:attr("id"):match("^LOy_row(%d+)$"))
+  for _, tr in ipairs(doc:select('tr[id^="' .. prefix .. '"]')) do
+    local n = tonumber(tr:attr("id"):match("^" .. prefix .. "(%d+)$"))
     if n and not by_id[n] then by_id[n] = tr end
   end
   local rows = {}
@@ -193,36 +195,71 @@ end
 ---------------------------------------------------------------------------
 -- Names and titles
 
--- A hyphenated course-period title:
+-- A hyphenated course-period title, read as a careful person would:
+--   [Name -] [Period -] [Term -] [Days -] Room - Teacher
 --   "Economics - Period 6 - S2 - MWH - 150 - Alan T Brewster" (with_name)
 --   "Period 1 - MWH - 112 - Teacher", "Advisory - MTWHF - 161 - Teacher" (without)
--- → {name?, period?, term?, days, room, teacher} or nil when it is not one.
--- The teacher's name is whitespace-collapsed (Focus writes "Madge  Smith").
--- A name may hold " - " itself ("Math - Honors - Period 3 - ..."): it runs
--- to the "Period N" part when there is one.
+-- and as real schools write them (FocusSIS HyphenatedCourseInformationTest.java,
+-- Duval's pages in rothso/gradeskinda):
+--   "Language Arts - - MWF - Red - Ella Barron"   empty period: none
+--   "- MWF - Red - Ella Barron"                    no name
+--   "Senior Project - Advisory - W - 001 - Amarah Travis"   a period that is no number: none
+--   "Advisory - 12 - Shayna Hollis"                no days (the part before the room is
+--                                                  the name, or without a name the period)
+--   "IB CHEMISTRY - 01 01 - A - 181 - Teacher A"   Duval: period "01 01" (first = last: 1), A-day
+-- → {name?, period?, term?, days?, room, teacher} or nil when it is not one.
+-- Whitespace runs (line breaks of pretty-printed pages, "Madge  Smith") count
+-- as one space. A name may hold " - " itself ("Math - Honors - Period 3 -
+-- ..."): it runs to the "Period N" part when there is one. `period` is an
+-- integer (absent when the title gives none or a name such as "Advisory"),
+-- `days` only when the part reads as meeting days (letters of M T W R H F S
+-- U, or an A/B rotation day).
+local function period_of(part)
+  local n = part:match("^Period%s*(%d+)$") or part:match("^(%d+)$")
+  if not n then
+    local first, last = part:match("^(%d+) (%d+)$") -- Duval: "01 01", the first and last period
+    n = first and tonumber(first) == tonumber(last) and first
+  end
+  return n and math.tointeger(tonumber(n))
+end
+
+-- A period cell or part ("Period 3", "3", Duval's "01 01") → its number, or
+-- nil (empty, "Advisory", "HR").
+function M.period(text) return period_of(M.collapse(text)) end
+
+local function is_days(part) return #part <= 7 and part:find("^[MTWRHFSUAB]+$") ~= nil end
+
 function M.course_title(text, with_name)
+  text = M.collapse(text)
+  -- an empty part ("Arts - - MWF", "- MWF - ...") becomes "" between separators
+  if text:sub(1, 2) == "- " then text = " " .. text end
+  while text:find(" - - ", 1, true) do text = text:gsub(" %- %- ", " -  - ") end
   local parts = M.split(text, " - ")
-  local first = with_name and 2 or 1
+  local n = #parts
+  if n < 2 or parts[n] == "" then return nil end
+  local t = { teacher = M.collapse(parts[n]), room = M.strip(parts[n - 1]) }
+  local first = 1 -- the first part after the name
   if with_name then
-    for i = 2, #parts - 3 do
+    first = 2
+    for i = 2, n - 3 do
       if parts[i]:find("^Period%s*%d+$") then
         first = i
         break
       end
     end
+    local name = M.strip(table.concat(parts, " - ", 1, first - 1))
+    if first > n - 1 then return nil end -- "Name - Teacher": no room
+    if name ~= "" then t.name = name end
   end
-  if #parts < first + 2 then return nil end
-  local t = {
-    days = parts[#parts - 2],
-    room = parts[#parts - 1],
-    teacher = M.collapse(parts[#parts]),
-  }
-  if with_name then t.name = table.concat(parts, " - ", 1, first - 1) end
-  local period = parts[first]:match("^Period%s*(%d+)$")
-  if period then
-    t.period = math.tointeger(tonumber(period))
+  local rest = {}
+  for i = first, n - 2 do rest[#rest + 1] = M.strip(parts[i]) end
+  if #rest == 1 then
+    if is_days(rest[1]) then t.days = rest[1] else t.period = period_of(rest[1]) end
+  elseif #rest >= 2 then
+    t.period = period_of(rest[1])
+    if is_days(rest[#rest]) then t.days = rest[#rest] end
     -- semester/quarter courses insert the term between period and days
-    if #parts - first + 1 == 5 then t.term = parts[first + 1]:lower() end
+    if #rest == 3 and rest[2] ~= "" then t.term = rest[2]:lower() end
   end
   return t
 end

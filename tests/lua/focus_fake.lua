@@ -13,7 +13,8 @@ M.password = M.manifest.credentials.password
 
 -- Starts a fake Focus; `flags` is appended to its command line.
 function M.start(flags)
-  local s = t.server("python3 " .. t.root .. "/tests/servers/fake_focus.py " .. (flags or ""))
+  -- (30 s to start: on a loaded machine Python alone can take 10)
+  local s = t.server("python3 " .. t.root .. "/tests/servers/fake_focus.py " .. (flags or ""), 30)
   s.base = s.url .. "/"
   local h = http.session { timeout = 10 }
   local function get(path)
