@@ -218,7 +218,7 @@ local function period_of(part)
   local n = part:match("^Period%s*(%d+)$") or part:match("^(%d+)$")
   if not n then
     local first, last = part:match("^(%d+) (%d+)$") -- Duval: "01 01", the first and last period
-    n = first and tonumber(first) == tonumber(last) and first
+    n = (first and tonumber(first) == tonumber(last)) and first or nil
   end
   return n and math.tointeger(tonumber(n))
 end
