@@ -78,13 +78,21 @@ local ROLES = {
 }
 local POSITIONS = { name = 1, points = 2, grade = 3, comment = 4, assigned = 5, due = 6, category = 7 }
 
+-- (the attribute values as Focus writes them first: no clean-up needed)
+local EXACT = {
+  ASSIGNMENT_TITLE = "name", POINTS = "points", GRADE = "grade", COMMENT = "comment",
+  ASSIGNED_DATE = "assigned", DUE_DATE = "due", CATEGORY = "category",
+  assignment_title = "name", points = "points", grade = "grade", comment = "comment",
+  assigned_date = "assigned", due_date = "due", category = "category",
+}
+
 local function role_of(s)
-  return s and ROLES[(common.collapse(s):lower():gsub("[^%w]", ""))]
+  if not s then return nil end
+  return EXACT[s] or ROLES[(common.collapse(s):lower():gsub("[^%w]", ""))]
 end
 
 local function columns_of(doc)
-  local headers = doc:select("thead td.LO_header")
-  if #headers == 0 then headers = doc:select("td.LO_header") end
+  local headers = doc:select("td.LO_header")
   if #headers == 0 then
     local cols = {}
     for role, at in pairs(POSITIONS) do cols[role] = { at = at } end
@@ -95,6 +103,7 @@ local function columns_of(doc)
     local assoc = td:attr("data-assoc")
     local role = role_of(assoc) or role_of(td:attr("data-column")) or role_of(td:text())
     if role and not cols[role] then cols[role] = { at = i, col = assoc } end
+    if assoc then cols.by_name = true end -- (rows name their cells: data-col)
   end
   for role, at in pairs(POSITIONS) do
     -- (no Category header: a course without categories, column 7 holds its files)
@@ -181,17 +190,25 @@ local function read_date(a, key, row, cell, which)
   end
 end
 
--- A row's cells by role: by data-col when the row's cells are named, else by
--- the header's position.
+local ALL_ROLES = { "name", "points", "grade", "comment", "assigned", "due", "category" }
+
+-- A row's cells by role: by data-col when the headers name the columns
+-- (data-assoc) and the row's cells carry it, else by the header's position.
 local function row_cells(tr, cols)
   local td = tr:select("td.LO_field")
-  local named = {}
-  for _, cell in ipairs(td) do
-    local col = cell:attr("data-col")
-    if col then named[col] = cell end
+  local named
+  if cols.by_name then
+    named = {}
+    for _, cell in ipairs(td) do
+      local col = cell:attr("data-col")
+      if col then named[col] = cell end
+    end
   end
   local cells = {}
-  for role, c in pairs(cols) do cells[role] = (c.col and named[c.col]) or td[c.at] end
+  for _, role in ipairs(ALL_ROLES) do
+    local c = cols[role]
+    if c then cells[role] = (named and c.col and named[c.col]) or td[c.at] end
+  end
   return cells, #td
 end
 
