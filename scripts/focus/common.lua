@@ -229,12 +229,29 @@ function M.period(text) return period_of(M.collapse(text)) end
 
 local function is_days(part) return #part <= 7 and part:find("^[MTWRHFSUAB]+$") ~= nil end
 
+-- The parts of a title between " - " separators, an empty part where a
+-- separator follows another or starts the text ("Arts - - MWF", "- MWF - ...").
+-- One pass, plain finds.
+local function title_parts(text)
+  local parts, pos = {}, 1
+  while true do
+    if text:sub(pos, pos + 1) == "- " then -- an empty part
+      parts[#parts + 1] = ""
+      pos = pos + 2
+    else
+      local i = text:find(" - ", pos, true)
+      if not i then break end
+      parts[#parts + 1] = text:sub(pos, i - 1)
+      pos = i + 3
+    end
+  end
+  parts[#parts + 1] = text:sub(pos)
+  return parts
+end
+
 function M.course_title(text, with_name)
   text = M.collapse(text)
-  -- an empty part ("Arts - - MWF", "- MWF - ...") becomes "" between separators
-  if text:sub(1, 2) == "- " then text = " " .. text end
-  while text:find(" - - ", 1, true) do text = text:gsub(" %- %- ", " -  - ") end
-  local parts = M.split(text, " - ")
+  local parts = title_parts(text)
   local n = #parts
   if n < 2 or parts[n] == "" then return nil end
   local t = { teacher = M.collapse(parts[n]), room = M.strip(parts[n - 1]) }

@@ -46,21 +46,15 @@ local function object_end(s, i)
   return nil
 end
 
--- The JSON object after `prefix_pattern` (which ends where '{' may follow) in
--- text, decoded; nil when absent or not JSON.
+-- The JSON object right after the first match of `prefix_pattern` in text,
+-- decoded; nil when absent or not JSON. (Only the first: a page holds each
+-- once, and trying every later one could scan hostile text quadratically.)
 local function object_after(text, prefix_pattern)
-  local from = 1
-  while true do
-    local _, e = text:find(prefix_pattern, from)
-    if not e then return nil end
-    local open = e + 1
-    if text:sub(open, open) == "{" then
-      local close = object_end(text, open)
-      local value = close and json.decode(text:sub(open, close))
-      if type(value) == "table" then return value end
-    end
-    from = e + 1
-  end
+  local _, e = text:find(prefix_pattern .. "{")
+  if not e then return nil end
+  local close = object_end(text, e)
+  local value = close and json.decode(text:sub(e, close))
+  return type(value) == "table" and value or nil
 end
 
 local function scripts(doc)

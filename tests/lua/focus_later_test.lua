@@ -325,3 +325,40 @@ t.test("Student application page parsed alone: a failure saying where its data c
   t.eq(#list, 1)
   t.eq({ list[1].field, list[1].label }, { "username", "Username" })
 end)
+
+---------------------------------------------------------------------------
+-- Hostile text: the new scans stay linear (a quadratic one would not finish)
+
+t.test("hostile titles, application scripts, allowAccess calls and summaries are read at once", function()
+  local dir = t.tmpdir()
+  local f = assert(io.open(dir .. "/probe.lua", "wb"))
+  f:write([[
+    local common, pages, html = require "focus.common", require "focus.pages", require "sis.html"
+    local app = require "focus.student_app"
+    local big = 1 << 18
+    -- " - - - ..." runs: an empty part each (a fix-up loop over them was quadratic)
+    local t1 = common.course_title(("- "):rep(big) .. "x - 12 - T", true)
+    print(t1 and t1.room, t1 and t1.teacher)
+    -- an unterminated application object, repeated
+    local doc = html.parse("<script>" .. ("var methods = {"):rep(big // 8) .. "</script>")
+    print(app.info(doc))
+    -- an allowAccess call with a quarter million quotes and no closing parenthesis
+    print(select(2, pages.parse("final_grades_page", "<select name=side_syear><option value=2016 selected>x"
+      .. "</option></select><select name=side_mp><option value=1>a</option></select>"
+      .. "<script>Focus.API.allowAccess( " .. ("'\""):rep(big) .. "</script>")))
+    -- a summary count of a quarter million digits
+    doc = html.parse("<table class=WhiteDrawHeader><tr><td>Absent: " .. ("9"):rep(big) .. " periods (during 1 days) "
+      .. ("a absent "):rep(big // 16) .. "</td></tr></table>Total Full Days Possible: 1")
+    print(pcall(require("focus.absences"), doc, {}))
+  ]])
+  f:close()
+  local status, out, err = t.exec(string.format("timeout 60 %s run %s/probe.lua", t.sis, dir))
+  os.execute("rm -rf " .. dir)
+  t.eq(status, 0, "probe did not finish (killed after 60 s?) " .. err)
+  local lines = {}
+  for line in out:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  t.eq(lines[1], "12\tT")
+  t.eq(lines[2], "nil\tno 'var methods = {...}' (the application's method tokens)")
+  t.match(lines[3], "^focus/final_grades_page: Focus.API.allowAccess%(...%) gives no student id")
+  t.match(lines[4], "^false\tno number after 'Total Full Days Attended:'")
+end)
