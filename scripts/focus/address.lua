@@ -81,10 +81,7 @@ end
 ---------------------------------------------------------------------------
 -- 2017-18 on: the Student application
 
-local function text_of(v)
-  if type(v) == "number" then return tostring(math.tointeger(v) or v) end
-  return type(v) == "string" and v or nil
-end
+local text_of = common.value_text
 
 -- address, apt, city, state, zip of an address record into t.
 local function copy_address(a, t)

@@ -100,6 +100,13 @@ function M.number(s)
   return digits and tonumber(digits) -- tonumber keeps "85" an integer, "85.0" a float
 end
 
+-- A JSON value as text: a string as is, a number without a ".0" when
+-- integral (ids come as either), anything else (null, tables) nil.
+function M.value_text(v)
+  if type(v) == "number" then return tostring(math.tointeger(v) or v) end
+  return type(v) == "string" and v or nil
+end
+
 -- A number when the text is one, the text itself otherwise (ids, lockers, levels
 -- that are not numeric must not crash the parse).
 function M.number_or_text(s)

@@ -101,10 +101,7 @@ end
 ---------------------------------------------------------------------------
 -- 2017-18 on: the Student application
 
-local function text_of(v)
-  if type(v) == "number" then return tostring(math.tointeger(v) or v) end
-  return type(v) == "string" and v or nil
-end
+local text_of = common.value_text
 
 -- A field's value as shown: the text of its selected option, if it has options.
 local function shown(f)

@@ -10,6 +10,7 @@
 -- access = {student_id =, key =}: the accessID and the HMAC-SHA1 key that signs
 -- "-<accessID>-<api>-<method>".
 local codec = require "sis.codec"
+local common = require "focus.common"
 local json = require "sis.json"
 
 local M = {}
@@ -33,10 +34,7 @@ function M.grades_form(access, argument)
   return signed(access, "requestGrades", { { "arguments[]", argument }, { "arguments[1][**FIRST-REQUEST**]", "true" } })
 end
 
-local function text(v)
-  if type(v) == "number" then return tostring(math.tointeger(v) or v) end
-  return type(v) == "string" and v or nil
-end
+local text = common.value_text
 
 local function has(result, domain, key)
   for _, source in ipairs { "domains", "defaults" } do

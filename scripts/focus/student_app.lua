@@ -12,7 +12,10 @@
 --   app.is_app(doc)                      -- the page is the application
 --   requests, err = app.requests(name, info)   -- "demographic" | "address"
 --   app.student_id(info)                 -- the internal id the calls take
+local common = require "focus.common"
 local json = require "sis.json"
+
+local text_of = common.value_text
 
 local M = {}
 
@@ -86,10 +89,6 @@ function M.is_app(doc)
   return false
 end
 
-local function text_of(v)
-  if type(v) == "number" then return tostring(math.tointeger(v) or v) end
-  return type(v) == "string" and v or nil
-end
 
 -- The internal student id the application's calls take (user_id, else
 -- obj_info.student_id), as a JSON number when it is digits.

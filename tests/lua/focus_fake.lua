@@ -37,6 +37,24 @@ function M.dead_port_url()
   return s.base
 end
 
+-- The answer the corpus expects for a call (tests/fixtures/focus/expected/NAME.json).
+function M.expected(name) return json.decode(t.fixture("focus/expected/" .. name .. ".json")) end
+
+-- focus.service.login on a fake with the corpus credentials (`extra` over
+-- them). → state | nil, status, message
+function M.login(server, extra)
+  local opts = { base_url = server.base, username = M.user, password = M.password, timeout = 10 }
+  for k, v in pairs(extra or {}) do opts[k] = v end
+  return require("focus.service").login(opts)
+end
+
+-- focus.service.call that must answer 200 → the body.
+function M.call_ok(state, endpoint, args)
+  local status, body = require("focus.service").call(state, endpoint, args)
+  t.eq(status, 200, endpoint .. ": " .. t.show(body))
+  return body
+end
+
 -- A REST client of the focus.rest routes, called in-process through the real
 -- router (tests/lua/rest_client.lua). call(method, path, json_body) → status,
 -- decoded body; .sessions[ns] holds what the session cookie would select.

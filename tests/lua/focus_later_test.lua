@@ -6,41 +6,20 @@
 -- focus_fidelity_test.lua and server_focus_test.lua.
 local t = require "testlib"
 local json = require "sis.json"
-local log = require "sis.log"
 local pages = require "focus.pages"
 local common = require "focus.common"
-local warnings = require "lib.warnings"
 local focus = require "focus.service"
 local fake = require "focus_fake"
 local school = require "school"
 
 local function later(name) return t.fixture("focus-2018/pages/" .. name) end
 local function earlier(name) return t.fixture("focus/pages/" .. name) end
-local function expected(name) return json.decode(t.fixture("focus/expected/" .. name .. ".json")) end
+local expected = fake.expected
 
--- s with the plain text `from` replaced by `to` (it must be there; every occurrence).
-local function edit(s, from, to)
-  local out, at, n = {}, 1, 0
-  while true do
-    local i, j = s:find(from, at, true)
-    if not i then break end
-    out[#out + 1] = s:sub(at, i - 1) .. to
-    at, n = j + 1, n + 1
-  end
-  assert(n > 0, "fixture text not found: " .. from)
-  out[#out + 1] = s:sub(at)
-  return table.concat(out)
-end
-
+-- s with every plain `from` replaced by `to` (it must be there)
+local edit = school.edit_text
 -- pages.parse with the log quiet → data, warnings (nil, err, kind on failure)
-local function parse(name, html, ctx)
-  local level = log.level()
-  log.level("error")
-  local list, data, err, kind = warnings.collect(pages.parse, name, html, ctx)
-  log.level(level)
-  if not data then return nil, err, kind end
-  return data, list
-end
+local parse = school.parse
 
 ---------------------------------------------------------------------------
 -- Course titles
@@ -253,9 +232,7 @@ local function later_school()
   return dir, dir .. "/focus-2018/pages"
 end
 
-local function login(server)
-  return assert(focus.login { base_url = server.base, username = fake.user, password = fake.password, timeout = 10 })
-end
+local function login(server) return assert(fake.login(server)) end
 
 t.test("final grades client: no endpoint on the page → focus/API/ (404), then focus/legacy_API/", function()
   local dir, pages_dir = later_school()

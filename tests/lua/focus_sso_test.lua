@@ -8,19 +8,7 @@ local json = require "sis.json"
 local focus = require "focus.service"
 local fake = require "focus_fake"
 
-local function expected(name) return json.decode(t.fixture("focus/expected/" .. name .. ".json")) end
-
-local function login(server, extra)
-  local opts = { base_url = server.base, username = fake.user, password = fake.password, timeout = 10 }
-  for k, v in pairs(extra or {}) do opts[k] = v end
-  return focus.login(opts)
-end
-
-local function call_ok(state, endpoint, args)
-  local status, body = focus.call(state, endpoint, args)
-  t.eq(status, 200, endpoint .. ": " .. t.show(body))
-  return body
-end
+local expected, login, call_ok = fake.expected, fake.login, fake.call_ok
 
 t.test("focus/ redirecting to an identity provider: single sign-on, then pages as usual", function()
   local server = fake.start("--sso")

@@ -4,9 +4,7 @@
 local t = require "testlib"
 local json = require "sis.json"
 local http = require "sis.http"
-local log = require "sis.log"
 local pages = require "focus.pages"
-local warnings = require "lib.warnings"
 local school = require "school"
 local fake = require "focus_fake"
 
@@ -20,14 +18,7 @@ local function edit(s, from, to)
 end
 
 -- pages.parse with the log quiet → data, warnings (err and kind on failure)
-local function parse(name, html, ctx)
-  local level = log.level()
-  log.level("error")
-  local list, data, err, kind = warnings.collect(pages.parse, name, html, ctx)
-  log.level(level)
-  if not data then return nil, err, kind end
-  return data, list
-end
+local parse = school.parse
 
 local PARSER_OF = {
   Portal = "portal", StudentGBGrades = "course", Schedule = "schedule", Calendar = "calendar",
