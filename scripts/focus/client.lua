@@ -281,7 +281,9 @@ function client.final_grades(c, argument)
       local dres, got, dkind = post(st.api_endpoint, final_grades_api.domains_form(access, needs))
       if not dres then return nil, got, dkind end
       final_grades_api.merge_domains(answer, got)
-      if st.api_domains_login ~= st.login_count then st.api_domains, st.api_domains_login = json.object(), st.login_count end
+      if st.api_domains_login ~= st.login_count then
+        st.api_domains, st.api_domains_login = json.object(), st.login_count
+      end
       final_grades_api.merge_domains({ result = { domains = st.api_domains } }, got)
     end
     return json.encode(answer)
