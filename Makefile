@@ -12,8 +12,8 @@ CC       ?= cc
 # Debian packages: build, run, test and bench (README lists why each is needed).
 DEB_PKGS := build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev \
             libgumbo-dev lua-cjson-dev libcivetweb-dev libexpat1-dev libssl-dev \
-            zlib1g-dev python3 curl valgrind wrk
-PKGS     := lua5.4 lua5.4-cjson libcurl gumbo expat libcrypto zlib
+            zlib1g-dev python3 curl valgrind wrk openssl
+PKGS     := lua5.4 lua5.4-cjson libcurl gumbo expat libssl libcrypto zlib
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -49,6 +49,24 @@ function B.wall_ms(fn)
   return (date.now() - t0) * 1000, out
 end
 
+-- CPU seconds used so far by process pid, all its threads: the sum of each
+-- thread's run time (/proc/PID/task/*/schedstat, in ns; /proc/PID/stat
+-- counts 10 ms ticks). Threads that ended are not counted: measure servers
+-- whose threads live on (civetweb's workers do).
+function B.process_cpu(pid)
+  local ls = io.popen("ls /proc/" .. pid .. "/task 2>/dev/null")
+  local total = 0
+  for tid in ls:lines() do
+    local f = io.open(string.format("/proc/%s/task/%s/schedstat", pid, tid))
+    if f then
+      total = total + (tonumber(f:read("n")) or 0)
+      f:close()
+    end
+  end
+  ls:close()
+  return total / 1e9
+end
+
 -- Median wall milliseconds of n calls of fn.
 function B.wall_median_ms(n, fn)
   local times = {}

@@ -1,10 +1,32 @@
 /* sis.http: HTTP sessions on libcurl (API: README.md, "sis.http").
  *
- * A session owns one curl share (cookies, DNS, TLS sessions), so every
- * transfer of the session, concurrent ones included, uses one cookie jar;
- * one multi handle, whose connection cache gives keep-alive across calls;
- * and a pool of easy handles reused from call to call. A session belongs to
- * one Lua state, hence to one thread at a time: the share needs no locks.
+ * A session owns one curl share (cookies, TLS sessions), so every transfer
+ * of the session, concurrent ones included, uses one cookie jar; and a pool
+ * of easy handles reused from call to call.
+ *
+ * Connections outlive sessions: each Lua state (a REST worker, a CLI run)
+ * keeps a pool of multi handles, one per CA bundle trusted, whose connection
+ * and DNS caches serve every session of the state in turn. A REST request
+ * opens a session on its user's saved cookies, and its pages go out on
+ * connections kept from earlier requests, whoever made them: HTTP/1.1
+ * connections carry no cookie or login state (the cookies ride in each
+ * request's headers, from the session's own jar), and curl reuses a
+ * connection only for the same origin and TLS options (verify). The
+ * certificates trusted come from tls.c (each bundle parsed once per
+ * process), which curl does not see: hence one multi per bundle, so that a
+ * connection verified against one bundle never serves a session trusting
+ * another.
+ *
+ * Neither the share nor the pool is used by two threads: a session and a
+ * pool belong to one Lua state, hence to one thread at a time, so no curl
+ * share locks are needed. A batch started while the pool runs another one
+ * (from an on_progress callback) runs on a multi of its own session.
+ *
+ * A kept-alive connection the server closed is noticed by curl before it is
+ * used, or, when it closes as the request goes out, curl sends the request
+ * again on a new connection. That is only safe for idempotent requests:
+ * others (POST, PATCH, or idempotent = false) always go out on a new
+ * connection, on which curl never resends.
  *
  * Every call runs a batch (s:request is a batch of one) on the multi handle.
  * Transfers are started per origin, at most per_host at a time, rather than
@@ -19,6 +41,7 @@
 #include "log.h"
 #include "sis.h"
 #include "text.h"
+#include "tls.h"
 
 #include <curl/curl.h>
 #include <lauxlib.h>
@@ -35,14 +58,34 @@
 #define BATCH_MT "sis.http.batch"
 #define MAX_REDIRECTS 10L
 
+#define POOL_MT "sis.http.pool"
+/* Idle connections a multi of the pool keeps (curl's default follows the
+ * number of transfers, so one single request would shrink it to 4): a year
+ * calendar is 12 pages at once. */
+#define POOL_CONNECTIONS 16L
+
+/* The connections of a Lua state (see the top comment): a multi handle per
+ * CA bundle; anchored in the registry, closed with the state. */
+typedef struct pool_multi {
+    char *cafile; /* NULL: the system bundle */
+    CURLM *multi;
+    int busy; /* a batch runs on it */
+    struct pool_multi *next;
+} pool_multi;
+
+typedef struct {
+    pool_multi *first;
+} pool;
+
 typedef struct {
     CURLSH *share;
-    CURLM *multi;
-    CURL *jar;   /* attached to the share only: cookie reads and writes */
+    CURLM *own_multi; /* for batches started while the pool is busy */
+    CURL *jar;        /* attached to the share only: cookie reads and writes */
     CURL **idle; /* easy handles waiting for reuse (room for all of them) */
     size_t nidle, nhandles;
     struct curl_slist *headers; /* "Name: value" sent on every request */
     char *user_agent;
+    char *cafile; /* CA bundle (PEM) instead of the system one, or NULL */
     long timeout_ms, connect_timeout_ms, per_host;
     curl_off_t max_body;
     int redirects, verify;
@@ -55,30 +98,32 @@ typedef struct {
     struct curl_slist *headers;
     long timeout_ms;
     curl_off_t max_body;
-    int redirects;
+    int redirects, idempotent;
     enum { WAITING, RUNNING, DONE } state;
     size_t origin;  /* index of the first transfer with the same origin, */
     size_t running; /* which counts the running transfers of that origin */
     CURL *easy;     /* from the session's pool while running */
     int too_large, oom;
     char errbuf[CURL_ERROR_SIZE];
+    char tls_error[256]; /* why trust_hook failed */
     sis_exchange x;
 } transfer;
 
 /* A userdata, so that an error raised while it is built frees it (__gc). */
 typedef struct {
+    CURLM *multi; /* while it runs */
     size_t n;
     size_t next; /* every transfer before it has started */
     transfer t[];
 } batch;
 
 static const char *const session_fields[] = {
-    "timeout", "connect_timeout", "max_body", "redirects", "verify",
-    "headers", "user_agent",      "per_host", NULL,
+    "timeout",    "connect_timeout", "max_body", "redirects", "verify",
+    "headers",    "user_agent",      "per_host", "cafile",    NULL,
 };
 static const char *const request_fields[] = {
-    "url",  "method",  "query",   "form",      "json", "body",
-    "multipart", "headers", "timeout", "redirects", "max_body", NULL,
+    "url",     "method",  "query",     "form",     "json",       "body",
+    "multipart", "headers", "timeout", "redirects", "max_body", "idempotent", NULL,
 };
 
 /* --- argument checking --------------------------------------------------- */
@@ -430,6 +475,14 @@ static void push_json(lua_State *L, int idx) {
     lua_remove(L, -2);
 }
 
+/* RFC 9110 9.2.2: a request that may be sent twice with the effect of once. */
+static int is_idempotent(const char *method) {
+    static const char *const safe[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE", NULL};
+    for (int i = 0; safe[i]; i++)
+        if (!strcmp(method, safe[i])) return 1;
+    return 0;
+}
+
 /* Fills t from the request table at req (0: none). url and method, when not
  * NULL, come from a shorthand (s:get / s:post) and may not be in req. */
 static void parse_request(lua_State *L, session *s, transfer *t, int anchors, int req, int arg,
@@ -512,6 +565,8 @@ static void parse_request(lua_State *L, session *s, transfer *t, int anchors, in
     t->timeout_ms = req ? field_ms(L, req, "timeout", s->timeout_ms, arg, ctx) : s->timeout_ms;
     t->redirects = req ? field_bool(L, req, "redirects", s->redirects, arg, ctx) : s->redirects;
     t->max_body = req ? (curl_off_t)field_int(L, req, "max_body", s->max_body, arg, ctx) : s->max_body;
+    t->idempotent = is_idempotent(t->rq.method);
+    if (req) t->idempotent = field_bool(L, req, "idempotent", t->idempotent, arg, ctx);
 
     int headers = 0;
     if (req && lua_getfield(L, req, "headers") != LUA_TNIL) {
@@ -647,6 +702,7 @@ static void setup_easy(session *s, transfer *t) {
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, t->max_body); /* refuses a long Content-Length early */
     curl_easy_setopt(e, CURLOPT_USERAGENT, s->user_agent);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, t->idempotent ? 0L : 1L); /* see the top comment */
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L); /* back to a plain GET, then the method */
     const char *m = t->rq.method;
     if (!strcmp(m, "HEAD")) {
@@ -725,6 +781,24 @@ static void log_outcome(const transfer *t, const char *how) {
 
 /* --- running a batch --------------------------------------------------------- */
 
+/* curl's default CA bundle (read once at start-up), for sessions without cafile. */
+static char *system_bundle;
+
+/* Called by curl for each new TLS connection, before its handshake: the
+ * certificates it trusts are the session's bundle. */
+static CURLcode trust_hook(CURL *e, void *ssl_ctx, void *arg) {
+    const session *s = arg;
+    if (!s->verify) return CURLE_OK;
+    const char *file = s->cafile ? s->cafile : system_bundle;
+    char *p = NULL, err[sizeof ((transfer *)0)->tls_error];
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, &p);
+    transfer *t = (transfer *)p;
+    if (!file) snprintf(err, sizeof err, "no CA bundle to verify certificates with: give SIS_CA_FILE (--ca-file)");
+    else if (sis_tls_trust(ssl_ctx, file, err, sizeof err) == 0) return CURLE_OK;
+    if (t) snprintf(t->tls_error, sizeof t->tls_error, "%s", err);
+    return CURLE_SSL_CACERT_BADFILE;
+}
+
 /* A handle from the pool, created on demand with the options every transfer
  * shares. */
 static CURL *take_handle(session *s) {
@@ -744,6 +818,14 @@ static CURL *take_handle(session *s) {
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    /* The certificates trusted come from tls.c, through the SSL_CTX hook:
+     * curl itself loads none (it parsed the whole bundle again for every new
+     * connection) and caches no store. */
+    curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+    curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+    curl_easy_setopt(e, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, trust_hook);
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, (void *)s);
     return e;
 }
 
@@ -763,13 +845,13 @@ static void release_handle(session *s, transfer *t) {
     t->easy = NULL;
 }
 
-static int start(session *s, transfer *t) {
+static int start(session *s, batch *b, transfer *t) {
     if (!(t->easy = take_handle(s))) {
         set_error(t, "other", "out of memory");
         return -1;
     }
     setup_easy(s, t);
-    if (curl_multi_add_handle(s->multi, t->easy) != CURLM_OK) {
+    if (curl_multi_add_handle(b->multi, t->easy) != CURLM_OK) {
         release_handle(s, t);
         set_error(t, "other", "cannot start the transfer");
         return -1;
@@ -796,10 +878,12 @@ static void finish(session *s, batch *b, transfer *t, CURLcode rc) {
         set_error(t, "too_large", msg);
     } else if (t->oom) {
         set_error(t, "other", "out of memory");
+    } else if (rc != CURLE_OK && t->tls_error[0]) {
+        set_error(t, "tls", t->tls_error);
     } else if (rc != CURLE_OK) {
         set_error(t, error_kind(rc), t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
     }
-    curl_multi_remove_handle(s->multi, e);
+    curl_multi_remove_handle(b->multi, e);
     release_handle(s, t);
     t->state = DONE;
     b->t[t->origin].running--;
@@ -811,7 +895,7 @@ static void stop_all(session *s, batch *b, const char *message) {
     for (size_t i = 0; i < b->n; i++) {
         transfer *t = &b->t[i];
         if (t->easy) {
-            curl_multi_remove_handle(s->multi, t->easy);
+            curl_multi_remove_handle(b->multi, t->easy);
             release_handle(s, t);
         }
         if (t->state != DONE) set_error(t, "other", message);
@@ -833,7 +917,7 @@ static int start_ready(lua_State *L, session *s, batch *b, int progress, size_t 
     for (size_t i = b->next; i < b->n; i++) {
         transfer *t = &b->t[i];
         if (t->state != WAITING || b->t[t->origin].running >= (size_t)s->per_host) continue;
-        if (start(s, t) == 0) {
+        if (start(s, b, t) == 0) {
             t->state = RUNNING;
             b->t[t->origin].running++;
             continue;
@@ -845,8 +929,8 @@ static int start_ready(lua_State *L, session *s, batch *b, int progress, size_t 
     return LUA_OK;
 }
 
-/* Runs the batch on the session's multi handle. rec: the cassette to record
- * to, or NULL. Returns LUA_OK, or the status of a failed on_progress call
+/* Runs the batch on its multi handle. rec: the cassette to record to, or
+ * NULL. Returns LUA_OK, or the status of a failed on_progress call
  * (its error on the stack top) once every transfer is stopped. */
 static int run_live(lua_State *L, session *s, batch *b, sis_cassette *rec, int progress) {
     group_origins(b);
@@ -857,10 +941,10 @@ static int run_live(lua_State *L, session *s, batch *b, sis_cassette *rec, int p
         if (status != LUA_OK || done == b->n) break;
         int still;
         size_t before = done;
-        CURLMcode mc = curl_multi_perform(s->multi, &still);
+        CURLMcode mc = curl_multi_perform(b->multi, &still);
         CURLMsg *m;
         int left;
-        while (status == LUA_OK && (m = curl_multi_info_read(s->multi, &left)) != NULL) {
+        while (status == LUA_OK && (m = curl_multi_info_read(b->multi, &left)) != NULL) {
             if (m->msg != CURLMSG_DONE) continue;
             char *p;
             curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &p);
@@ -869,7 +953,7 @@ static int run_live(lua_State *L, session *s, batch *b, sis_cassette *rec, int p
             if (rec) sis_cassette_save(rec, &t->rq, &t->x);
             status = call_progress(L, progress, ++done, b->n);
         }
-        if (mc == CURLM_OK && done == before) mc = curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
+        if (mc == CURLM_OK && done == before) mc = curl_multi_poll(b->multi, NULL, 0, 1000, NULL);
         if (mc != CURLM_OK) {
             stop_all(s, b, curl_multi_strerror(mc));
             break;
@@ -937,15 +1021,86 @@ static int run_replay(lua_State *L, session *s, batch *b, sis_cassette *c, int p
     return LUA_OK;
 }
 
+/* --- the pool ------------------------------------------------------------- */
+
+static const char pool_key = 0; /* the registry key of the state's pool */
+
+static int pool_gc(lua_State *L) {
+    pool *p = luaL_checkudata(L, 1, POOL_MT);
+    while (p->first) {
+        pool_multi *m = p->first;
+        p->first = m->next;
+        curl_multi_cleanup(m->multi); /* closes the kept connections */
+        free(m->cafile);
+        free(m);
+    }
+    return 0;
+}
+
+static int same_cafile(const char *a, const char *b) { return a && b ? !strcmp(a, b) : a == b; }
+
+/* The pool's multi for the session's CA bundle, created on first use. */
+static pool_multi *pool_multi_for(lua_State *L, session *s) {
+    pool *p;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &pool_key) == LUA_TUSERDATA) {
+        p = lua_touserdata(L, -1);
+    } else {
+        lua_pop(L, 1);
+        p = lua_newuserdatauv(L, sizeof *p, 0);
+        memset(p, 0, sizeof *p);
+        luaL_setmetatable(L, POOL_MT);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &pool_key);
+    }
+    lua_pop(L, 1);
+    for (pool_multi *m = p->first; m; m = m->next)
+        if (same_cafile(m->cafile, s->cafile)) return m;
+    pool_multi *m = calloc(1, sizeof *m);
+    if (!m) luaL_error(L, "sis.http: not enough memory");
+    m->multi = curl_multi_init();
+    m->cafile = s->cafile ? strdup(s->cafile) : NULL;
+    if (!m->multi || (s->cafile && !m->cafile)) {
+        if (m->multi) curl_multi_cleanup(m->multi);
+        free(m->cafile);
+        free(m);
+        luaL_error(L, "sis.http: cannot create a connection pool");
+        return NULL;
+    }
+    curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, POOL_CONNECTIONS);
+    m->next = p->first;
+    p->first = m;
+    return m;
+}
+
+/* The multi handle b runs on: the pool's unless a batch already runs on it
+ * (this one was started from its on_progress), then the session's own. Sets
+ * *shared to the pool's multi taken, or NULL. */
+static void take_multi(lua_State *L, session *s, batch *b, pool_multi **shared) {
+    pool_multi *m = pool_multi_for(L, s);
+    *shared = NULL;
+    if (!m->busy) {
+        m->busy = 1;
+        *shared = m;
+        b->multi = m->multi;
+        return;
+    }
+    if (!s->own_multi && !(s->own_multi = curl_multi_init())) luaL_error(L, "sis.http: cannot start the requests");
+    b->multi = s->own_multi;
+}
+
 /* Runs every transfer of the batch: live, recording or replaying. Raises
  * again an error raised by on_progress (at index progress, 0: none). */
 static void perform(lua_State *L, session *s, batch *b, int progress) {
+    pool_multi *shared = NULL;
+    take_multi(L, s, b, &shared); /* may raise: before anything is held */
     int mode;
     sis_cassette *c = sis_cassette_acquire(&mode);
     s->busy = 1;
     int status = mode == SIS_HTTP_REPLAY ? run_replay(L, s, b, c, progress)
                                          : run_live(L, s, b, mode == SIS_HTTP_RECORD ? c : NULL, progress);
     s->busy = 0;
+    if (shared) shared->busy = 0;
+    b->multi = NULL;
     sis_cassette_release(c);
     if (status != LUA_OK) lua_error(L);
 }
@@ -1229,17 +1384,19 @@ static void session_free(session *s) {
     for (size_t i = 0; i < s->nidle; i++) curl_easy_cleanup(s->idle[i]);
     free(s->idle);
     if (s->jar) curl_easy_cleanup(s->jar);
-    if (s->multi) curl_multi_cleanup(s->multi);
+    if (s->own_multi) curl_multi_cleanup(s->own_multi);
     if (s->share) curl_share_cleanup(s->share); /* last: no handle uses it any more */
     curl_slist_free_all(s->headers);
     free(s->user_agent);
+    free(s->cafile);
     s->idle = NULL;
     s->nidle = s->nhandles = 0;
     s->jar = NULL;
-    s->multi = NULL;
+    s->own_multi = NULL;
     s->share = NULL;
     s->headers = NULL;
     s->user_agent = NULL;
+    s->cafile = NULL;
 }
 
 static int l_close(lua_State *L) {
@@ -1265,8 +1422,26 @@ static int l_tostring(lua_State *L) {
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_status;
+static int curl_openssl; /* tls.c hands OpenSSL objects to curl */
+static const char *curl_tls;
 
-static void init_curl(void) { curl_init_status = curl_global_init(CURL_GLOBAL_ALL); }
+static void init_curl(void) {
+    curl_init_status = curl_global_init(CURL_GLOBAL_ALL);
+    if (curl_init_status != CURLE_OK) return;
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    curl_tls = v->ssl_version ? v->ssl_version : "no TLS";
+    curl_openssl = !strncmp(curl_tls, "OpenSSL/", 8);
+    CURL *e = curl_easy_init();
+    char *dflt = NULL;
+    if (e && curl_easy_getinfo(e, CURLINFO_CAINFO, &dflt) == CURLE_OK && dflt) system_bundle = strdup(dflt);
+    if (e) curl_easy_cleanup(e);
+}
+
+/* The default CA bundle of every session: SIS_CA_FILE (--ca-file), or NULL. */
+static const char *env_cafile(void) {
+    const char *f = getenv("SIS_CA_FILE");
+    return f && *f ? f : NULL;
+}
 
 /* http.session([opts]) */
 static int l_session(lua_State *L) {
@@ -1284,7 +1459,7 @@ static int l_session(lua_State *L) {
     s->max_body = 16 << 20;
     s->redirects = s->verify = 1;
     s->per_host = 6;
-    const char *ua = "sis/" SIS_VERSION;
+    const char *ua = "sis/" SIS_VERSION, *cafile = env_cafile();
     if (opts) {
         s->timeout_ms = field_ms(L, 1, "timeout", s->timeout_ms, 1, "");
         s->connect_timeout_ms = field_ms(L, 1, "connect_timeout", s->connect_timeout_ms, 1, "");
@@ -1302,16 +1477,24 @@ static int l_session(lua_State *L) {
             if (!lua_istable(L, -1)) bad_arg(L, 1, "", "'%s' must be a table", "headers");
             add_headers(L, &s->headers, lua_gettop(L), 1, "");
         }
+        if (lua_getfield(L, 1, "cafile") != LUA_TNIL) {
+            size_t len;
+            if (lua_type(L, -1) != LUA_TSTRING) bad_arg(L, 1, "", "'%s' must be a string", "cafile");
+            cafile = lua_tolstring(L, -1, &len);
+            char err[512];
+            if (!len || strlen(cafile) != len) bad_arg(L, 1, "", "'%s' must be a file name", "cafile");
+            if (sis_tls_check(cafile, err, sizeof err)) bad_arg(L, 1, "", "'cafile': %s", err);
+        }
     }
     s->user_agent = strdup(ua);
+    s->cafile = cafile ? strdup(cafile) : NULL;
     s->share = curl_share_init();
-    s->multi = curl_multi_init();
     s->jar = curl_easy_init();
-    if (!s->user_agent || !s->share || !s->multi || !s->jar) luaL_error(L, "cannot create an HTTP session");
+    if (!s->user_agent || (cafile && !s->cafile) || !s->share || !s->jar)
+        luaL_error(L, "cannot create an HTTP session");
+    /* DNS and connections are the pool's (the multi handle's) */
     curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
-    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, s->per_host);
     curl_easy_setopt(s->jar, CURLOPT_SHARE, s->share);
     curl_easy_setopt(s->jar, CURLOPT_COOKIEFILE, "");
     lua_settop(L, 2);
@@ -1387,6 +1570,9 @@ int luaopen_sis_http(lua_State *L) {
         luaL_error(L, "sis.http: curl_global_init failed: %s", curl_easy_strerror(curl_init_status));
     char err[512];
     if (sis_cassette_from_env(L, err, sizeof err) != 0) luaL_error(L, "sis.http: %s", err);
+    if (!curl_openssl) luaL_error(L, "sis.http: needs a libcurl built with OpenSSL (this one has %s)", curl_tls);
+    if (env_cafile() && sis_tls_check(env_cafile(), err, sizeof err) != 0)
+        luaL_error(L, "sis.http: SIS_CA_FILE (--ca-file): %s", err);
     if (luaL_newmetatable(L, SESSION_MT)) {
         luaL_setfuncs(L, session_meta, 0);
         luaL_newlib(L, session_methods);
@@ -1395,6 +1581,11 @@ int luaopen_sis_http(lua_State *L) {
     lua_pop(L, 1);
     if (luaL_newmetatable(L, BATCH_MT)) {
         lua_pushcfunction(L, batch_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_pop(L, 1);
+    if (luaL_newmetatable(L, POOL_MT)) {
+        lua_pushcfunction(L, pool_gc);
         lua_setfield(L, -2, "__gc");
     }
     lua_pop(L, 1);

@@ -29,6 +29,7 @@ static const char usage[] =
     "  --record DIR       record every HTTP exchange to a cassette (env SIS_HTTP_RECORD)\n"
     "  --replay DIR       answer HTTP requests from a cassette, no network (SIS_HTTP_REPLAY)\n"
     "  --log-level LEVEL  debug, info, warn or error (env SIS_LOG_LEVEL)\n"
+    "  --ca-file FILE     CA certificates (PEM) trusted instead of the system's (SIS_CA_FILE)\n"
     "  -h, --help         this help\n"
     "  -V, --version      print the version\n";
 
@@ -165,6 +166,7 @@ int main(int argc, char **argv) {
         static const struct { const char *flag, *env; } flags[] = {
             {"--scripts", "SIS_SCRIPTS"},     {"--record", "SIS_HTTP_RECORD"},
             {"--replay", "SIS_HTTP_REPLAY"}, {"--log-level", "SIS_LOG_LEVEL"},
+            {"--ca-file", "SIS_CA_FILE"},
         };
         size_t f = 0;
         while (f < sizeof flags / sizeof *flags && strcmp(a, flags[f].flag)) f++;

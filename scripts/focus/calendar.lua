@@ -33,7 +33,8 @@ return function(doc)
   local weeks = common.rows(grid)
   for w = 2, #weeks do -- the first row holds the weekday names
     for _, td in ipairs(common.cells(weeks[w])) do
-      local day_table = not common.is_blank(td:text()) and td:select_one("table")
+      -- (a blank cell has a blank second line: no need to build its whole text)
+      local day_table = td:select_one("table")
       local lines = day_table and common.rows(day_table) or {}
       if #lines >= 2 and not common.is_blank(lines[2]:text()) then
         local number = common.number(lines[1]:text())

@@ -105,8 +105,12 @@ end
 
 -- The request table for a page path (GET, or POST of `form`); redirects are
 -- not followed so that Focus's 302 to index.php is seen as an expired session.
+-- The forms posted here (the side form, the finalGrades API) read or set a
+-- value: sent twice they do no harm, so they may take a kept connection
+-- (sis.http sends other POSTs on a new one; the login has its own request).
 local function request_for(c, path, form)
-  return { url = url(c, path), method = form and "POST" or "GET", form = form, redirects = false }
+  return { url = url(c, path), method = form and "POST" or "GET", form = form, redirects = false,
+           idempotent = true }
 end
 
 -- After a re-login Focus is back on its default year: a retried page carries

@@ -22,8 +22,10 @@
 -- The state is a plain JSON-serialisable table: base_url, username, password
 -- (kept in memory for the transparent re-login), timeout, cookies (exported
 -- jar text), year/mp (chosen marking period), student_id, photo_url,
--- expires (Focus's session_timeout), login_count, grades_page_login, login
--- (the forced flow, if any) and login_flow (the one in use).
+-- expires (Focus's session_timeout), login_count, grades_page_login,
+-- course_ids (the courses of the last /courses: fetched with the portal),
+-- login (the forced flow, if any), login_flow (the one in use) and, for the
+-- later finalGrades API, api_key, api_endpoint and api_domains.
 local client = require "focus.client"
 local pages = require "focus.pages"
 local registry = require "focus.registry"
@@ -217,22 +219,45 @@ function custom.demographic(c)
   return finish.demographic(c, {}, page.res, page.err, page.kind)
 end
 
--- /courses: the portal, then every course page at once, each with the
--- portal's days; marking periods of the last course page.
+-- /courses: the portal and every course page, each with the portal's days;
+-- marking periods of the last course page. The courses are the portal's, but
+-- their pages are fetched together with it, in one round trip, for the
+-- course ids of the previous call (state.course_ids); only courses the portal
+-- adds are fetched after it, and pages of courses it no longer lists are
+-- dropped.
 function custom.courses(c, args)
   if args.id ~= nil then
     local id = id_of(args.id)
     if not id then return 404, NOT_FOUND end
     return get_page(c, "course", { id = id })
   end
-  local portal, status, body = parse("portal", nil, client.get(c, client.page("portal")))
+  local known = type(c.state.course_ids) == "table" and c.state.course_ids or {}
+  local paths, fetched = { client.page("portal") }, {}
+  for _, id in ipairs(known) do
+    id = id_of(id)
+    if id and not fetched[id] then
+      paths[#paths + 1] = client.page("course", id)
+      fetched[id] = #paths
+    end
+  end
+  local first = client.get_all(c, paths, c.on_progress)
+  local p = first[1]
+  local portal, status, body = parse("portal", nil, p.res, p.err, p.kind)
   if not portal then return status, body end
-  local ids = {}
+  local ids, more = {}, {}
   for id in pairs(portal.courses or {}) do ids[#ids + 1] = id end
   table.sort(ids)
-  local paths = {}
-  for i, id in ipairs(ids) do paths[i] = client.page("course", id) end
-  local results = client.get_all(c, paths, c.on_progress)
+  local results = {}
+  for i, id in ipairs(ids) do
+    if fetched[id] then results[i] = first[fetched[id]]
+    else more[#more + 1] = i end
+  end
+  if #more > 0 then
+    local later = {}
+    for k, i in ipairs(more) do later[k] = client.page("course", ids[i]) end
+    for k, r in ipairs(client.get_all(c, later, c.on_progress)) do results[more[k]] = r end
+  end
+  c.state.course_ids = ids
   local out = { courses = json.object(), mps = portal.mps, mp_years = portal.mp_years }
   for i, id in ipairs(ids) do
     local r = results[i]

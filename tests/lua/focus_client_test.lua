@@ -136,6 +136,28 @@ t.test("fan-outs run at once: all course pages, the 12 months of a year", functi
   t.eq(progress[#progress], { 12, 12 })
 end)
 
+t.test("courses: the pages of the last call's courses go with the portal; added ones after, dropped ones dropped", function()
+  local server = fake.start("--latency 100")
+  local state = assert(login(server))
+  local want = expected("courses")
+  local ids = {}
+  for id in pairs(want.courses) do ids[#ids + 1] = id end
+  table.sort(ids)
+  t.eq(#ids, 7)
+  t.eq(call_ok(state, "courses"), want) -- the portal, then the 7 pages
+  t.eq(state.course_ids, ids)
+  server.stats(true)
+  t.eq(call_ok(state, "courses"), want)
+  local stats = server.stats(true)
+  t.eq({ stats.requests, stats.max_in_flight }, { 8, 8 }, "the portal and the 7 pages in one round trip")
+  -- the last call knew a course the portal no longer lists, and not one it lists
+  state.course_ids = { "99999", table.unpack(ids, 2) }
+  t.eq(call_ok(state, "courses"), want, "exactly the portal's courses")
+  stats = server.stats(true)
+  t.eq(stats.requests, 9, "portal + 6 known + the dropped one, then the added one")
+  t.eq(state.course_ids, ids)
+end)
+
 t.test("demographic: page then photo; page and photo at once once the photo URL is known", function()
   local server = fake.start()
   local state = assert(login(server))

@@ -11,12 +11,16 @@ M.manifest = json.decode(t.fixture("focus/pages/manifest.json"))
 M.user = M.manifest.credentials.username
 M.password = M.manifest.credentials.password
 
--- Starts a fake Focus; `flags` is appended to its command line.
-function M.start(flags)
+-- Starts a fake Focus; `flags` is appended to its command line. With `ca`
+-- (tests/lua/test_ca.lua) it serves HTTPS with ca's certificate: s.url and
+-- s.base are https:// URLs, trusted through ca.bundle.
+function M.start(flags, ca)
+  local tls = ca and " --tls " .. ca.server or ""
   -- (30 s to start: on a loaded machine Python alone can take 10)
-  local s = t.server("python3 " .. t.root .. "/tests/servers/fake_focus.py " .. (flags or ""), 30)
+  local s = t.server("python3 " .. t.root .. "/tests/servers/fake_focus.py " .. (flags or "") .. tls, 30)
+  if ca then s.url = s.url:gsub("^http:", "https:") end
   s.base = s.url .. "/"
-  local h = http.session { timeout = 10 }
+  local h = http.session { timeout = 10, cafile = ca and ca.bundle }
   local function get(path)
     local res = assert(h:get(s.url .. path))
     return json.decode(res.body)

@@ -2,6 +2,7 @@
 local t = require "testlib"
 local http = require "sis.http"
 local json = require "sis.json"
+local test_ca = require "test_ca"
 
 local SERVER = "python3 " .. t.root .. "/tests/servers/http_test_server.py"
 local srv = t.server(SERVER)
@@ -332,19 +333,175 @@ t.test("bodies over max_body fail with too_large", function()
   s:close()
 end)
 
-t.test("TLS certificates are verified unless verify = false", function()
-  local tls = t.server(SERVER .. " --tls " .. t.root .. "/tests/servers/tls_test_cert.pem")
-  local url = "https://127.0.0.1:" .. tls.port .. "/echo"
-  local s = http.session()
-  local v, err, kind = s:get(url)
-  t.eq(v, nil)
-  t.eq(kind, "tls")
-  t.match(err, "^tls: ")
-  s:close()
-  local insecure = http.session({ verify = false })
+-- Connections and TLS. Each test runs over HTTP and over HTTPS (a CA made
+-- for the run, trusted through cafile = ca.bundle).
+local ca = test_ca.make()
+local tls_srv = t.server(SERVER .. " --tls " .. ca.server)
+local UPSTREAMS = {
+  { scheme = "http", base = base, opts = {} },
+  { scheme = "https", base = "https://127.0.0.1:" .. tls_srv.port, opts = { cafile = ca.bundle } },
+}
+
+-- http.session(opts) with the upstream's TLS options added.
+local function session_for(up, opts)
+  local all = {}
+  for k, v in pairs(up.opts) do all[k] = v end
+  for k, v in pairs(opts or {}) do all[k] = v end
+  return http.session(all)
+end
+
+local function conn(res)
+  t.ok(res and res.status == 200, "no /conn answer")
+  return json.decode(res.body)
+end
+
+local function stats(up, reset)
+  local s <close> = session_for(up)
+  return json.decode(assert(s:get(up.base .. "/stats" .. (reset and "?reset=1" or ""))).body)
+end
+
+for _, up in ipairs(UPSTREAMS) do
+  local b, label = up.base, " (" .. up.scheme .. ")"
+
+  t.test("connections outlive sessions: the next session reuses them" .. label, function()
+    local first = session_for(up)
+    local c1 = conn(first:get(b .. "/conn"))
+    first:close()
+    local second <close> = session_for(up)
+    local c2 = conn(second:get(b .. "/conn"))
+    t.eq(c2.id, c1.id, "the same connection")
+    t.eq(c2.served, c1.served + 1)
+    -- a batch takes the kept connection and opens only what it lacks
+    local reqs = {}
+    for i = 1, 4 do reqs[i] = { url = b .. "/conn" } end
+    local ids = {}
+    for _, res in ipairs(second:request_all(reqs)) do ids[conn(res).id] = true end
+    t.ok(ids[c1.id], "the batch used the kept connection")
+  end)
+
+  t.test("sessions sharing a connection keep their own cookies" .. label, function()
+    local a <close> = session_for(up)
+    local bb <close> = session_for(up)
+    local none <close> = session_for(up)
+    t.eq(a:get(b .. "/set-cookie?sid=alice").status, 200)
+    t.eq(bb:get(b .. "/set-cookie?sid=bob").status, 200)
+    local seen = {}
+    for round = 1, 3 do
+      for _, pair in ipairs { { a, "alice" }, { bb, "bob" } } do
+        local res = pair[1]:get(b .. "/needs-cookie?name=sid&round=" .. round)
+        t.eq({ res.status, res.body }, { 200, pair[2] })
+      end
+      local res = none:get(b .. "/echo")
+      t.eq(echo(res).headers.cookie, nil, "a session without cookies sends none")
+      seen[conn(a:get(b .. "/conn")).id] = true
+      seen[conn(none:get(b .. "/conn")).id] = true
+    end
+    local n = 0
+    for _ in pairs(seen) do n = n + 1 end
+    t.eq(n, 1, "all of it went over one connection")
+  end)
+
+  t.test("a kept connection the server drops: idempotent requests go again, writes never" .. label, function()
+    -- a server of its own, so that no connection is kept to it yet
+    local srv <close> = setmetatable(t.server(SERVER .. (up.scheme == "https" and " --tls " .. ca.server or "")),
+      { __close = function(x) x.stop() end })
+    local own = { scheme = up.scheme, base = up.scheme .. "://127.0.0.1:" .. srv.port, opts = up.opts }
+    local u = own.base .. "/drop-reused"
+    local s <close> = session_for(own)
+    t.eq(s:get(u).body, "fresh") -- connection A, kept
+    -- on A, which the server drops unanswered: sent again on a new one, B
+    t.eq(s:request { url = u, method = "POST", body = "x", idempotent = true }.body, "fresh")
+    t.eq(stats(own).drop_reused, 3, "the POST marked idempotent was received twice")
+    t.eq(s:get(u).body, "fresh") -- B dropped, C
+    t.eq(stats(own).drop_reused, 5, "the GET was received twice")
+    -- writes never go out on a kept connection (C stays unused), so they are
+    -- never sent twice, and one the server drops fails
+    t.eq(s:post(u, { body = "x" }).body, "fresh")
+    t.eq(s:request { url = u, method = "PUT", idempotent = false }.body, "fresh")
+    t.eq(stats(own).drop_reused, 7, "each write received once")
+    local res, err, kind = s:post(own.base .. "/drop", { form = { absence = "2024-01-15" } })
+    t.eq({ res, kind }, { nil, "protocol" })
+    t.match(err, "^protocol: ")
+    t.eq(stats(own).drop, 1, "the dropped POST was received once")
+  end)
+
+  t.test("a batch started from another batch's on_progress runs beside it" .. label, function()
+    local outer <close> = session_for(up)
+    local inner <close> = session_for(up)
+    local got = {}
+    local results = outer:request_all({ { url = b .. "/slow?ms=100" }, { url = b .. "/slow?ms=300" } }, {
+      on_progress = function(n)
+        if n == 1 then got = inner:request_all { { url = b .. "/echo?inner=1" }, { url = b .. "/echo?inner=2" } } end
+      end,
+    })
+    t.eq({ results[1].body, results[2].body }, { "slow", "slow" })
+    t.eq({ echo(got[1]).query, echo(got[2]).query }, { "inner=1", "inner=2" })
+    t.eq(inner:get(b .. "/echo").status, 200)
+  end)
+end
+
+t.test("TLS: certificates are checked against the system bundle, cafile, or not at all", function()
+  local url = UPSTREAMS[2].base .. "/echo"
+  local system <close> = http.session()
+  local v, err, kind = system:get(url)
+  t.eq({ v, kind }, { nil, "tls" })
+  t.match(err, "^tls: .*certificate")
+  local school <close> = http.session { cafile = ca.bundle }
+  t.eq(echo(school:get(url)).path, "/echo")
+  local only_ca <close> = http.session { cafile = ca.ca } -- a bundle of one certificate
+  t.eq(echo(only_ca:get(url)).path, "/echo")
+  local insecure <close> = http.session { verify = false }
   t.eq(echo(insecure:get(url)).path, "/echo")
-  insecure:close()
-  tls.stop()
+  -- the connections verified (or not) above are never lent to a session
+  -- that trusts less: each still fails on its own
+  local again <close> = http.session()
+  t.eq(select(3, again:get(url)), "tls")
+  -- 127.0.0.1 is in the certificate, another name for it is not
+  local wrong_name <close> = http.session { cafile = ca.bundle }
+  t.eq(select(3, wrong_name:get("https://127.0.0.1.nip.invalid:" .. tls_srv.port .. "/echo")), "resolve")
+end)
+
+t.test("TLS: a CA bundle changed on disk is read again for new connections", function()
+  local dir = t.tmpdir()
+  local file = dir .. "/bundle.pem"
+  write(file, slurp(test_ca.SYSTEM_BUNDLE))
+  local url = UPSTREAMS[2].base .. "/echo"
+  local s = http.session { cafile = file }
+  t.eq(select(3, s:get(url)), "tls")
+  s:close()
+  t.sleep(0.01) -- a new modification time
+  write(file, slurp(test_ca.SYSTEM_BUNDLE) .. slurp(ca.ca))
+  s = http.session { cafile = file }
+  t.eq(echo(s:get(url)).path, "/echo")
+  s:close()
+  os.execute("rm -rf " .. dir)
+end)
+
+t.test("cafile and SIS_CA_FILE name a readable PEM bundle", function()
+  local dir = t.tmpdir()
+  write(dir .. "/empty.pem", "no certificate here\n")
+  write(dir .. "/broken.pem", "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+  t.raises(function() http.session { cafile = dir .. "/missing.pem" } end, "'cafile': cannot read '.*missing.pem': No such file")
+  t.raises(function() http.session { cafile = dir .. "/empty.pem" } end, "holds no PEM certificate")
+  t.raises(function() http.session { cafile = dir .. "/broken.pem" } end, "not a readable PEM certificate bundle")
+  t.raises(function() http.session { cafile = "" } end, "'cafile' must be a file name")
+  t.raises(function() http.session { cafile = 1 } end, "'cafile' must be a string")
+  write(dir .. "/probe.lua", 'local http = require "sis.http"\n'
+    .. 'local s = http.session()\n'
+    .. 'local res, err, kind = s:get(arg[1])\n'
+    .. 'print(res and res.status or kind)\n')
+  local probe = t.sis .. " run " .. dir .. "/probe.lua " .. UPSTREAMS[2].base .. "/echo"
+  local code, out = t.exec("SIS_CA_FILE=" .. ca.bundle .. " " .. probe)
+  t.eq({ code, out }, { 0, "200\n" }, "SIS_CA_FILE is every session's default")
+  code, out = t.exec(probe)
+  t.eq({ code, out }, { 0, "tls\n" })
+  code, out = t.exec(probe:gsub(" run ", " --ca-file " .. ca.bundle .. " run ", 1))
+  t.eq({ code, out }, { 0, "200\n" }, "--ca-file sets SIS_CA_FILE")
+  local err
+  code, out, err = t.exec("SIS_CA_FILE=" .. dir .. "/missing.pem " .. probe)
+  t.ok(code ~= 0, "a missing SIS_CA_FILE stops the script")
+  t.match(err, "SIS_CA_FILE %(%-%-ca%-file%): cannot read '.*missing.pem'")
+  os.execute("rm -rf " .. dir)
 end)
 
 t.test("record, then replay with the server stopped", function()

@@ -1,12 +1,28 @@
 -- REST front under concurrency: many sessions at once never see each other's
--- data, one session's requests run one at a time, different sessions run in
--- parallel, and upstream calls are bounded by config.timeout (504).
+-- data, upstream cookies included (over HTTP and HTTPS, on the upstream
+-- connections the workers keep), one session's requests run one at a time,
+-- different sessions run in parallel, and upstream calls are bounded by
+-- config.timeout (504).
 local t = require "testlib"
 local http = require "sis.http"
 local json = require "sis.json"
+local test_ca = require "test_ca"
 local H = dofile(t.root .. "/tests/lua/fixtures_server/harness.lua")
 
-local srv = H.start({ SIS_TIMEOUT = "1" }, "--threads 16")
+local ca = test_ca.make()
+local srv = H.start({ SIS_TIMEOUT = "1", SIS_CA_FILE = ca.bundle }, "--threads 16")
+local UPSTREAM = "python3 " .. t.root .. "/tests/servers/http_test_server.py"
+local upstreams = {
+  http = t.server(UPSTREAM),
+  https = t.server(UPSTREAM .. " --tls " .. ca.server),
+}
+upstreams.https.url = upstreams.https.url:gsub("^http:", "https:")
+
+-- the upstream's counters (connections accepted, ...)
+local function upstream_stats(up)
+  local s <close> = http.session { cafile = ca.bundle }
+  return json.decode(assert(s:get(up.url .. "/stats")).body)
+end
 
 -- One http session (own cookie jar) per client, logged in with its own name.
 local function clients(n)
@@ -27,43 +43,53 @@ local function close_all(cs)
   for _, c in ipairs(cs) do c.http:close() end
 end
 
-t.test("50 concurrent sessions: every answer carries its own session's data", function()
-  local cs = clients(50)
-  local ids = {}
-  for _, c in ipairs(cs) do
-    t.ok(not ids[c.id], "ids are unique")
-    ids[c.id] = true
-  end
-  -- 4 rounds x 50 clients in one concurrent batch; the Cookie header is the
-  -- client's own (the batch session itself has an empty jar)
-  local batch <close> = http.session { per_host = 64, timeout = 60 }
-  local reqs, owner = {}, {}
-  for round = 1, 4 do
-    for i, c in ipairs(cs) do
-      reqs[#reqs + 1] = { url = srv.url .. "/t/me?wait=0.01&round=" .. round,
-        headers = { Cookie = "sis_test=" .. c.id } }
-      owner[#reqs] = i
+for _, scheme in ipairs { "http", "https" } do
+  t.test("50 concurrent sessions: every answer carries its own session's data and upstream cookie ("
+      .. scheme .. ")", function()
+    local up = upstreams[scheme]
+    local before = upstream_stats(up).connections
+    local cs = clients(50)
+    local ids = {}
+    for _, c in ipairs(cs) do
+      t.ok(not ids[c.id], "ids are unique")
+      ids[c.id] = true
     end
-  end
-  local results = batch:request_all(reqs)
-  local seen = {}
-  for k, res in ipairs(results) do
-    t.ok(res.status, "request " .. k .. " failed: " .. tostring(res.error))
-    t.eq(res.status, 200)
-    local body = json.decode(res.body)
-    local c = cs[owner[k]]
-    t.eq(body.name, c.name, "answer " .. k)
-    seen[c.name] = seen[c.name] or {}
-    seen[c.name][#seen[c.name] + 1] = body.n
-  end
-  -- each session counted exactly 1..4: no lost update, no foreign request
-  for _, c in ipairs(cs) do
-    local ns = seen[c.name]
-    table.sort(ns)
-    t.eq(ns, { 1, 2, 3, 4 }, c.name)
-  end
-  close_all(cs)
-end)
+    -- 4 rounds x 50 clients in one concurrent batch; the Cookie header is the
+    -- client's own (the batch session itself has an empty jar). Each answer
+    -- also asks the upstream which cookie the session's requests carry.
+    local batch <close> = http.session { per_host = 64, timeout = 60 }
+    local reqs, owner = {}, {}
+    local upstream = http.encode_query { upstream = up.url }
+    for round = 1, 4 do
+      for i, c in ipairs(cs) do
+        reqs[#reqs + 1] = { url = srv.url .. "/t/me?wait=0.01&round=" .. round .. "&" .. upstream,
+          headers = { Cookie = "sis_test=" .. c.id } }
+        owner[#reqs] = i
+      end
+    end
+    local results = batch:request_all(reqs)
+    local seen = {}
+    for k, res in ipairs(results) do
+      t.ok(res.status, "request " .. k .. " failed: " .. tostring(res.error))
+      t.eq(res.status, 200, res.body)
+      local body = json.decode(res.body)
+      local c = cs[owner[k]]
+      t.eq({ body.name, body.upstream }, { c.name, c.name }, "answer " .. k)
+      seen[c.name] = seen[c.name] or {}
+      seen[c.name][#seen[c.name] + 1] = body.n
+    end
+    -- each session counted exactly 1..4: no lost update, no foreign request
+    for _, c in ipairs(cs) do
+      local ns = seen[c.name]
+      table.sort(ns)
+      t.eq(ns, { 1, 2, 3, 4 }, c.name)
+    end
+    -- 250 upstream requests from 16 workers went over the connections they keep
+    local opened = upstream_stats(up).connections - before
+    t.ok(opened <= 32, "upstream connections opened: " .. opened)
+    close_all(cs)
+  end)
+end
 
 t.test("requests of one session run one after the other", function()
   local c = clients(1)[1]

@@ -2,7 +2,8 @@
 -- against the fake Focus: every call of tests/fixtures/focus/expected/
 -- index.json (statuses, bodies and JSON text, with the references and
 -- corrections of tests/lua/focus_expected.lua, as focus_fidelity_test.lua
--- checks them on the handlers directly), against each Focus generation
+-- checks them on the handlers directly; over HTTP and over HTTPS, on the
+-- upstream connections the workers keep), against each Focus generation
 -- (E.generations: the 2016-17 pages, the later layouts, the later layouts
 -- behind single sign-on), and the focus-api README's Python client example,
 -- run unchanged.
@@ -12,10 +13,12 @@ local json = require "sis.json"
 local E = require "focus_expected"
 local H = dofile(t.root .. "/tests/lua/fixtures_server/harness.lua")
 local fake = require "focus_fake"
+local test_ca = require "test_ca"
 
-local function serve(focus_url)
-  return t.server(string.format("%s serve --scripts %s --listen 127.0.0.1:0 --focus-url %s",
-    t.sis, H.quote(t.root .. "/scripts"), focus_url))
+-- ca: the CA of an HTTPS fake Focus (its bundle becomes SIS_CA_FILE)
+local function serve(focus_url, ca)
+  return t.server(string.format("env SIS_CA_FILE=%s %s serve --scripts %s --listen 127.0.0.1:0 --focus-url %s",
+    ca and H.quote(ca.bundle) or "", t.sis, H.quote(t.root .. "/scripts"), focus_url))
 end
 
 local main, expiry = E.main, E.expiry
@@ -31,21 +34,29 @@ local function replay(list, srv, generation, before_each)
   end, before_each, generation)
 end
 
+local ca = test_ca.make()
 for _, gen in ipairs(E.generations) do
-  t.test("every call of index.json through sis serve answers as the original (or its correction), "
-      .. "Focus " .. gen.name, function()
-    t.ok(#main > 140, "index.json lists the calls")
-    local focus = fake.start(gen.flags)
-    local srv = serve(focus.base)
-    replay(main, srv, gen)
-    local stats = focus.stats()
-    t.eq(stats.logins, 1, "one Focus login for the whole replay")
-    if gen.sso then t.eq(stats.idp_logins, 1, "one password at the identity provider") end
-    if gen.later then t.ok(stats.app_calls >= 2 and stats.domain_requests >= 1, "the later APIs were used") end
-    local log = srv.log()
-    t.ok(not log:find(fake.password, 1, true), "the password is in the server log")
-    t.match(log, "info  GET /api/v3/portal 200 [%d.]+ ms\n")
-  end)
+  for _, scheme in ipairs { "http", "https" } do
+    t.test("every call of index.json through sis serve answers as the original (or its correction), "
+        .. "Focus " .. gen.name .. " (" .. scheme .. ")", function()
+      t.ok(#main > 140, "index.json lists the calls")
+      local tls = scheme == "https" and ca or nil
+      local focus = fake.start(gen.flags, tls)
+      local srv = serve(focus.base, tls)
+      replay(main, srv, gen)
+      local stats = focus.stats()
+      t.eq(stats.logins, 1, "one Focus login for the whole replay")
+      t.ok(stats.connections < stats.requests / 4,
+        string.format("%d upstream connections for %d requests", stats.connections, stats.requests))
+      if gen.sso then t.eq(stats.idp_logins, 1, "one password at the identity provider") end
+      if gen.later then t.ok(stats.app_calls >= 2 and stats.domain_requests >= 1, "the later APIs were used") end
+      local log = srv.log()
+      t.ok(not log:find(fake.password, 1, true), "the password is in the server log")
+      t.match(log, "info  GET /api/v3/portal 200 [%d.]+ ms\n")
+      srv.stop()
+      focus.stop()
+    end)
+  end
 
   t.test("Focus session expiry through sis serve: transparent re-login, Focus " .. gen.name, function()
     t.eq(#expiry, 4)

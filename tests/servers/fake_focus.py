@@ -30,7 +30,8 @@ back through the identity provider answers the auto-post page at once.
 account chooser first: both are pages sis cannot get through.
 
 Test helpers (not part of Focus):
-  GET /__stats            JSON counters (logins, requests, max in-flight, ...)
+  GET /__stats            JSON counters (logins, requests, connections accepted,
+                          max in-flight, ...)
   GET /__stats?reset=1    same, then reset the counters
   GET /__fault?mode=M&match=S[&count=N][&delay=SEC]
                           the next N (default: all) requests whose path+query
@@ -43,7 +44,7 @@ Test helpers (not part of Focus):
                           fault.
 
 usage: fake_focus.py --port-file FILE [--generation 2016|2018] [--pages DIR]
-                     [--session-timeout SEC] [--latency MS] [--password PASSWORD]
+                     [--session-timeout SEC] [--latency MS] [--password PASSWORD] [--tls PEM]
                      [--sso [--idp-session-timeout SEC] [--idp-mode form|mfa|chooser]]
 """
 import argparse
@@ -60,7 +61,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 sys.dont_write_bytecode = True  # no __pycache__ in the tree for the helper below
-from fakeserver_common import serve  # noqa: E402 (tests/servers/, next to this file)
+from fakeserver_common import add_tls_option, serve  # noqa: E402 (tests/servers/, next to this file)
 import fake_focus_later as later  # noqa: E402
 import fake_idp as idp  # noqa: E402
 
@@ -163,7 +164,7 @@ class State:
         self.reset_stats()
 
     def reset_stats(self):
-        self.stats = {"requests": 0, "logins": 0, "login_failures": 0, "logouts": 0,
+        self.stats = {"requests": 0, "connections": 0, "logins": 0, "login_failures": 0, "logouts": 0,
                       "expired": 0, "redirects_to_login": 0, "in_flight": 0,
                       "max_in_flight": 0, "api_calls": 0, "mp_switches": 0, "paths": {},
                       "app_calls": 0, "app_refused": 0, "domain_requests": 0,
@@ -221,6 +222,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # quiet: tests read the log only on failure
         pass
+
+    def setup(self):
+        super().setup()
+        self.st.count("connections")  # one handler per connection: kept-alive ones are reused
 
     @property
     def st(self):
@@ -567,6 +572,7 @@ def main():
                     help="seconds the identity provider remembers a login (default 3600)")
     ap.add_argument("--idp-mode", choices=["form", "mfa", "chooser"], default="form",
                     help="form: user name and password; mfa: then a one-time code; chooser: an account chooser")
+    add_tls_option(ap)
     args = ap.parse_args()
     corpus = Corpus(args.pages or PAGES[args.generation])
     if corpus.generation != args.generation:
@@ -579,7 +585,7 @@ def main():
     if args.sso:
         httpd.state.provider, httpd.state.idp_origin = idp.start(httpd.state, args.idp_session_timeout,
                                                                  args.idp_mode)
-    serve(httpd, args.port_file)
+    serve(httpd, args.port_file, args.tls)
     return 0
 
 

@@ -2,7 +2,7 @@
 """Fake ScoDoc 7 server for tests: replays the recorded exchanges of
 tests/fixtures/scodoc/responses (see docs/scodoc.md, "The fake ScoDoc").
 
-  fake_scodoc.py --port-file FILE [--latency MS] [--fixtures DIR]
+  fake_scodoc.py --port-file FILE [--latency MS] [--fixtures DIR] [--tls PEM]
 
 Python standard library only; binds 127.0.0.1 on an ephemeral port.
 
@@ -44,7 +44,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.dont_write_bytecode = True  # no __pycache__ in the tree for the helper below
-from fakeserver_common import serve  # noqa: E402 (tests/servers/, next to this file)
+from fakeserver_common import add_tls_option, serve  # noqa: E402 (tests/servers/, next to this file)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_FIXTURES = os.path.join(HERE, "..", "fixtures", "scodoc")
@@ -420,11 +420,12 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--latency", type=float, default=0, help="added delay per answer, in ms")
     ap.add_argument("--fixtures", default=DEFAULT_FIXTURES)
+    add_tls_option(ap)
     args = ap.parse_args()
     corpus = Corpus(args.fixtures)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(corpus, State(), args.latency))
     server.daemon_threads = True
-    serve(server, args.port_file)
+    serve(server, args.port_file, args.tls)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 
 Python standard library only, 127.0.0.1, HTTP/1.1 with keep-alive. Writes the
 chosen port to --port-file once it listens. --latency MS delays every answer;
---tls PEM serves HTTPS with that key + self-signed certificate (tls_test_cert.pem
-here is a throwaway one for 127.0.0.1, valid until 2126).
+--tls PEM serves HTTPS with that key + certificate chain (tests/lua/test_ca.lua
+makes one).
 
 Endpoints (GET or any other method unless noted):
   /echo                 JSON {method, path, query (raw), headers (lower-case
@@ -23,11 +23,19 @@ Endpoints (GET or any other method unless noted):
   /count/max            JSON {max} the most /count requests seen in flight at once
   /count/reset          resets that maximum
   /latency              "ok" (for benchmarks, with --latency)
+  /conn                 JSON {id, served}: which connection answers (numbered
+                        from 1 as accepted) and how many requests it served
+  /drop                 reads the request, then closes the connection unanswered
+  /drop-reused          "fresh" on a connection's first request; a later request
+                        on the same connection is read, then the connection is
+                        closed unanswered (a kept-alive connection the server
+                        dropped just as the request came)
+  /stats                JSON {connections (accepted), drop, drop_reused (requests
+                        received)}; ?reset=1 zeroes them after reading
 """
 import argparse
 import gzip
 import json
-import ssl
 import sys
 import threading
 import time
@@ -35,12 +43,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 sys.dont_write_bytecode = True  # no __pycache__ in the tree for the helper below
-from fakeserver_common import serve  # noqa: E402 (tests/servers/, next to this file)
+from fakeserver_common import add_tls_option, serve  # noqa: E402 (tests/servers/, next to this file)
 
 LATENCY_MS = 0
 counter_lock = threading.Lock()
 in_flight = 0
 max_in_flight = 0
+stats = {"connections": 0, "drop": 0, "drop_reused": 0}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -49,6 +58,17 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # quiet: tests read answers, not logs
         pass
+
+    def setup(self):  # one handler per connection
+        super().setup()
+        with counter_lock:
+            stats["connections"] += 1
+            self.conn_id = stats["connections"]
+        self.served = 0
+
+    def bump(self, name):
+        with counter_lock:
+            stats[name] += 1
 
     def reply(self, status, body=b"", headers=()):
         if isinstance(body, str):
@@ -77,6 +97,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_any(self):
         body = self.read_body()
+        self.served += 1
         if LATENCY_MS:
             time.sleep(LATENCY_MS / 1000)
         url = urlsplit(self.path)
@@ -148,6 +169,22 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, "reset")
         elif path == "/latency":
             self.reply(200, "ok")
+        elif path == "/conn":
+            self.reply(200, json.dumps({"id": self.conn_id, "served": self.served}),
+                       [("Content-Type", "application/json")])
+        elif path == "/drop" or (path == "/drop-reused" and self.served > 1):
+            self.bump(path[1:].replace("-", "_"))
+            self.close_connection = True
+        elif path == "/drop-reused":
+            self.bump("drop_reused")
+            self.reply(200, "fresh")
+        elif path == "/stats":
+            with counter_lock:
+                doc = json.dumps(stats)
+                if args.get("reset"):
+                    for k in stats:
+                        stats[k] = 0
+            self.reply(200, doc, [("Content-Type", "application/json")])
         else:
             self.reply(404, "not found")
 
@@ -186,15 +223,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--latency", type=int, default=0, help="ms added to every answer")
-    ap.add_argument("--tls", metavar="PEM", help="serve HTTPS with this key + certificate")
+    add_tls_option(ap)
     opts = ap.parse_args()
     LATENCY_MS = opts.latency
     server = Server(("127.0.0.1", 0), Handler)
-    if opts.tls:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(opts.tls)
-        server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    serve(server, opts.port_file)
+    serve(server, opts.port_file, opts.tls)
 
 
 if __name__ == "__main__":

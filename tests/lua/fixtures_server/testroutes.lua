@@ -78,14 +78,26 @@ return {
     req.end_session("test")
     return 200, { ended = true }
   end },
-  -- read n, optionally wait, write n + 1: lost updates would show a race
+  -- read n, optionally wait, write n + 1: lost updates would show a race.
+  -- ?upstream=URL: also asks that server (tests/servers/http_test_server.py)
+  -- which cookie it got, from an http.session on the session's own saved
+  -- jar (as focus.client does), the upstream having set it the first time
   { method = "GET", path = "/t/me", handler = function(req)
     local s = req.session("test")
     if not s then return 403, { error = "no session" } end
     local n = s.n
     if req.query.wait then pause(tonumber(req.query.wait)) end
     s.n = n + 1
-    return 200, { name = s.name, n = s.n }
+    local up, seen = req.query.upstream, nil
+    if up then
+      local h <close> = http.session { timeout = req.config.timeout }
+      h:import_cookies(s.jar or "")
+      if not h:cookie("who") then assert(h:get(up .. "/set-cookie?who=" .. s.name)) end
+      local res = assert(h:get(up .. "/needs-cookie?name=who"))
+      seen = res.body
+      s.jar = h:export_cookies()
+    end
+    return 200, { name = s.name, n = s.n, upstream = seen }
   end },
   -- meets another request: creates DIR/ME, then waits up to `wait` seconds
   -- for DIR/OTHER; both meet only if the two requests run at the same time
