@@ -45,7 +45,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 /* Keys whose value is masked. Pair keys end at '=' or ':' (JSON "key": "v");
  * header keys in the header form (`Cookie: ...`) mask the rest of the line. */
 static const struct { const char *key; int header; } secret_keys[] = {
-    {"password", 0},   {"passwd", 0}, {"phpsessid", 0}, {"__ac", 0},          {"session", 0},
+    {"password", 0},   {"passwd", 0}, {"phpsessid", 0}, {"__ac", 0},          {"__aca", 0},
+    {"session", 0},
     {"session_id", 0}, {"token", 0},  {"cookie", 1},    {"set-cookie", 1}, {"authorization", 1},
 };
 

@@ -4,8 +4,8 @@
 --   SIS_SCODOC_URL=https://scodoc.example.org/ SIS_SCODOC_USER=jdoe SIS_SCODOC_PASSWORD=... \
 --     sis run examples/bulletin.lua DEPT ETUDID SEMESTRE
 --
--- (an UE's class average is not in ScoDoc's XML, so it is not part of the
--- normalised bulletin: docs/scodoc.md)
+-- (the UE's class average, ue[].note.moy, is only in ScoDoc's JSON: this
+-- fetches JSON, the default; fetched as XML it would be "-", docs/scodoc.md)
 local client = require "scodoc.client"
 local api = require "scodoc.api"
 local json = require "sis.json"
@@ -23,11 +23,13 @@ if not (url and user and password) then
   os.exit(2)
 end
 
-local c = client.new { base_url = url, username = user, password = password }
-local b, err = api.formsemestre_bulletinetud(c, dept, { formsemestre_id = semestre, etudid = etudid })
-c:close()
+local b, err
+do
+  local c <close> = client.new { base_url = url, username = user, password = password }
+  b, err = api.formsemestre_bulletinetud(c, dept, { formsemestre_id = semestre, etudid = etudid })
+end
 if not b then
-  io.stderr:write("bulletin: ", err, "\n")
+  io.stderr:write("bulletin: ", (err:gsub("^scodoc: ", "")), "\n")
   os.exit(1)
 end
 
@@ -70,7 +72,7 @@ local head = {}
 for i, col in ipairs(COLUMNS) do head[i] = col[1] end
 row(head)
 for _, ue in ipairs(b.ue) do
-  row { ue.acronyme .. " " .. ue.titre, "", cell(ue.note.value), cell(ue.note.min), "-",
+  row { ue.acronyme .. " " .. ue.titre, "", cell(ue.note.value), cell(ue.note.min), cell(ue.note.moy),
         cell(ue.note.max), cell(ue.rang) }
   for _, m in ipairs(ue.module) do
     row { "  " .. m.code .. " " .. m.titre, cell(m.coefficient), cell(m.note.value), cell(m.note.min),

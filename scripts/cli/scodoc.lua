@@ -2,6 +2,7 @@
 local cli = require "lib.cli"
 local api = require "scodoc.api"
 local client = require "scodoc.client"
+local functions = require "scodoc.functions"
 
 local USAGE = [==[
 usage: sis scodoc [options] FUNCTION [name=value ...]
@@ -22,14 +23,17 @@ options:
   -h, --help     this help
 
 functions:
-  list_depts [viewable=0]
+  list_depts [viewable=0]                  get_etud_dept etudid= | code_nip= | code_ine=
   formation_list [formation_id=]           formation_export formation_id= [export_ids=1]
   formsemestre_list [formsemestre_id= | formation_id= | etape_apo=]
+  XMLgetFormsemestres [formsemestre_id= | etape_apo=]
+  formsemestre_description formsemestre_id= [with_evals=1]
   formsemestre_partition_list formsemestre_id=
   groups_view formsemestre_id= | group_ids= [with_codes=0] [etat=I]
-  etud_info etudid= | code_nip= | code_ine=
+  etud_info, XMLgetEtudInfos etudid= | code_nip= | code_ine=
   formsemestre_bulletinetud formsemestre_id= etudid=|code_nip= [version=short|selectedevals|long]
   ListeAbsEtud etudid= [absjust_only=1]
+  XMLgetAbsEtud etudid= | code_nip= | code_ine= beg_date= end_date=
   EtatAbsencesGr group_ids= debut= fin= [with_boursier=0]
   do_moduleimpl_list, do_moduleimpl_withmodule_list [formsemestre_id= | moduleimpl_id= | module_id=]
   doSignaleAbsence etudid= datedebut= [datefin=] [demijournee=day|morning|afternoon]
@@ -50,11 +54,20 @@ local opts, words = cmd.options({ ... }, { url = true, user = true, via = true, 
   { password = "the password comes from SIS_SCODOC_PASSWORD, never the command line" })
 
 local name = words[1] or die("no function given (sis scodoc --help)")
-local fn = api[name] or die("unknown function " .. name .. " (sis scodoc --help)")
+local fn = api[name]
+local takes = fn and api.arguments(name) or die("unknown function " .. name .. " (sis scodoc --help)")
+local known = { dept = functions[name].container ~= "root" }
+for _, k in ipairs(takes) do known[k] = k ~= "format" end -- the format is --via
 local fargs = { format = opts.via }
 for k = 2, #words do
   local key, value = words[k]:match("^([%w_]+)=(.*)$")
   if not key then die("expected name=value, got '" .. words[k] .. "'") end
+  if not known[key] then
+    local names = {}
+    for n, ok in pairs(known) do if ok then names[#names + 1] = n end end
+    table.sort(names)
+    cmd.usage_error(string.format("%s takes no argument '%s' (it takes %s)", name, key, table.concat(names, ", ")))
+  end
   local old = fargs[key]
   if old == nil then fargs[key] = value
   elseif type(old) == "table" then old[#old + 1] = value
@@ -63,21 +76,36 @@ end
 local timeout = tonumber(opts.timeout) or die("--timeout must be a number")
 if not opts.url then die("no ScoDoc URL (--url or SIS_SCODOC_URL)") end
 if opts.via ~= "json" and opts.via ~= "xml" then die("--via must be json or xml") end
-
-local password = os.getenv("SIS_SCODOC_PASSWORD")
-if opts.user and not password then die("no password: set SIS_SCODOC_PASSWORD") end
-local ok, c = pcall(client.new, { base_url = opts.url, username = opts.user,
-  password = opts.user and password, auth = opts.auth, timeout = timeout })
-if not ok then die((tostring(c):gsub("^.-client%.new: ", ""))) end
 local dept = fargs.dept
 fargs.dept = nil
-if name ~= "list_depts" and not dept then die(name .. " needs dept=DEPT") end
-local value, err
-if name == "list_depts" then
-  value, err = fn(c, fargs)
-else
-  value, err = fn(c, dept, fargs)
+if known.dept and not dept then die(name .. " needs dept=DEPT") end
+if dept and not client.valid_dept(dept) then die("dept must be a department acronym (letters, digits, _ and -)") end
+
+-- ScoDoc's errors, once, without the module prefix; the evidence (URL,
+-- curl's text, page title) after it
+local function fail(err, detail)
+  die(tostring(err):gsub("^scodoc: ", "") .. (detail and " (" .. detail .. ")" or ""), 1)
 end
-c:close()
-if value == nil then die(err, 1) end
+
+-- anonymous, ScoDoc lists nothing and refuses the rest: a user is needed
+if not opts.user then fail("no user name: give --user or SIS_SCODOC_USER") end
+local password = os.getenv("SIS_SCODOC_PASSWORD")
+if not password then die("no password: set SIS_SCODOC_PASSWORD") end
+local ok, c = pcall(client.new, { base_url = opts.url, username = opts.user,
+  password = password, auth = opts.auth, timeout = timeout })
+if not ok then die((tostring(c):gsub("^.-client%.new: ", ""))) end
+local value, err, _, detail
+do
+  local session <close> = c
+  -- a refused login is an error, not an empty answer (an unknown user is anonymous to ScoDoc)
+  value, err, _, detail = session:login()
+  if value ~= nil then
+    if known.dept then
+      value, err, _, detail = fn(session, dept, fargs)
+    else
+      value, err, _, detail = fn(session, fargs)
+    end
+  end
+end
+if value == nil then fail(err, detail) end
 cmd.print_json(value)

@@ -10,10 +10,41 @@
 -- Every function also takes `format` ("json" or "xml": how to fetch it from
 -- ScoDoc; the answer is the same). Dates are given as yyyy-mm-dd (dd/mm/yyyy
 -- is accepted too) and sent to ScoDoc as dd/mm/yyyy. Bad arguments give
--- nil, "scodoc: ...", "bad_request" without calling ScoDoc.
+-- nil, "scodoc: ...", "bad_request" without calling ScoDoc; an argument
+-- name the function does not take raises (a programmer's mistake).
+-- Lookups by code_nip retry once with "NNN.0" when ScoDoc does not know
+-- "NNN" (real data often stores NIPs that way).
 local date = require "sis.date"
+local json = require "sis.json"
 
 local api = {}
+
+-- The argument names each function takes: api.arguments(name) -> sorted list.
+local ARGS = {}
+function api.arguments(name)
+  local set = ARGS[name]
+  if not set then return nil end
+  local list = {}
+  for k in pairs(set) do list[#list + 1] = k end
+  table.sort(list)
+  return list
+end
+
+local function takes(name, names)
+  local set = { format = true }
+  for _, n in ipairs(names) do set[n] = true end
+  ARGS[name] = set
+end
+
+local function check_names(name, a)
+  local set = ARGS[name]
+  for k in pairs(a) do
+    if not set[k] then
+      error(string.format("scodoc: %s takes no argument '%s' (it takes %s)", name, tostring(k),
+                          table.concat(api.arguments(name), ", ")), 3)
+    end
+  end
+end
 
 local BAD = "bad_request"
 
@@ -77,6 +108,13 @@ local function day(a, name)
   return iso:sub(9, 10) .. "/" .. iso:sub(6, 7) .. "/" .. iso:sub(1, 4), iso
 end
 
+-- A date sent as ScoDoc's XML functions take it, yyyy-mm-dd.
+local function iso_day(a, name)
+  local v, iso = day(a, name)
+  if not v then return nil, iso end
+  return iso
+end
+
 -- A list of ids: an array, or one string with commas ("G1,G2").
 local function ids(a, name)
   local v = a[name]
@@ -118,22 +156,55 @@ end
 
 local function opts_of(a) return { format = a.format } end
 
--- A read: check, build, call.
-local function read(name, spec, check)
-  return function(c, dept, a)
+-- ScoDoc's answer for a student it does not know (etud_info's error field,
+-- the bulletin's page, get_etud_dept's empty answer).
+local function unknown_student(err)
+  return err:find("tudiant inconnu") ~= nil or err:find("unknown student", 1, true) ~= nil
+end
+-- functions that name nothing but the student: any not_found is about it
+local STUDENT_ONLY = { etud_info = true, XMLgetEtudInfos = true, get_etud_dept = true,
+                       XMLgetAbsEtud = true }
+
+-- c:call, and the lookup by code_nip once more with ".0" when ScoDoc does
+-- not know the student (the first error is kept if that fails too).
+local function call_nip(c, name, dept, p, opts, nip)
+  local value, err, kind, detail = c:call(name, dept, p, opts)
+  if value ~= nil or kind ~= "not_found" or not nip or nip:find("%.0$")
+     or not (STUDENT_ONLY[name] or unknown_student(err)) then
+    return value, err, kind, detail
+  end
+  local again = {}
+  for i, kv in ipairs(p) do again[i] = kv[1] == "code_nip" and { "code_nip", nip .. ".0" } or kv end
+  local v2 = c:call(name, dept, again, opts)
+  if v2 ~= nil then return v2 end
+  return value, err, kind, detail
+end
+
+-- A read: check, build, call. `root`: a function of no department
+-- (called as fn(c, a)).
+local function read(name, spec, check, root)
+  local names = {}
+  for i, s in ipairs(spec) do names[i] = s[1] end
+  takes(name, names)
+  local function run(c, dept, a)
     a = a or {}
+    check_names(name, a)
     if check then
       local ok, err = check(a)
       if not ok then return bad("%s: %s", name, err) end
     end
     local p, err = params_of(a, spec)
     if not p then return bad("%s: %s", name, err) end
-    return c:call(name, dept, p, opts_of(a))
+    return call_nip(c, name, dept, p, opts_of(a), a.code_nip ~= nil and text(a.code_nip) or nil)
   end
+  if root then return function(c, a) return run(c, nil, a) end end
+  return run
 end
 
+takes("list_depts", { "viewable" })
 function api.list_depts(c, a)
   a = a or {}
+  check_names("list_depts", a)
   local viewable, err = flag(a, "viewable", "1")
   if not viewable then return bad("list_depts: %s", err) end
   return c:call("list_depts", nil, { { "viewable", viewable } }, opts_of(a))
@@ -147,6 +218,16 @@ api.formation_export = read("formation_export",
 api.formsemestre_list = read("formsemestre_list",
   { { "formsemestre_id", optional }, { "formation_id", optional }, { "etape_apo", optional } })
 
+-- The deprecated XML listing (XMLgetFormsemestres): formsemestre_list's
+-- rows without their lists (etapes, responsables).
+api.XMLgetFormsemestres = read("XMLgetFormsemestres",
+  { { "formsemestre_id", optional }, { "etape_apo", optional } })
+
+-- The semestre's modules, coefficients, teachers (and its evaluations
+-- with_evals): ScoDoc's description table, row by row.
+api.formsemestre_description = read("formsemestre_description",
+  { { "formsemestre_id", required }, { "with_evals", flag } })
+
 api.formsemestre_partition_list = read("formsemestre_partition_list",
   { { "formsemestre_id", required } })
 
@@ -157,9 +238,20 @@ api.groups_view = read("groups_view",
     { "with_codes", flag_on, "1" }, { "all_groups", flag_on }, { "etat", optional } },
   function(a) return one_of(a, { "formsemestre_id", "group_ids" }) end)
 
-api.etud_info = read("etud_info",
-  { { "etudid", optional }, { "code_nip", optional }, { "code_ine", optional } },
-  function(a) return one_of(a, { "etudid", "code_nip", "code_ine" }) end)
+local student = { { "etudid", optional }, { "code_nip", optional }, { "code_ine", optional } }
+local function one_student(a) return one_of(a, { "etudid", "code_nip", "code_ine" }) end
+api.etud_info = read("etud_info", student, one_student)
+-- the same under its old name, where ScoDoc 7 clients call it (Notes/)
+api.XMLgetEtudInfos = read("XMLgetEtudInfos", student, one_student)
+
+-- The department that has the student (ScoDoc asks each of its departments).
+api.get_etud_dept = read("get_etud_dept", student, one_student, true)
+
+-- XMLgetAbsEtud: the absent half-days between beg_date and end_date
+-- (yyyy-mm-dd, included), with their justification.
+local abs_spec = { { "beg_date", iso_day }, { "end_date", iso_day } }
+for _, s in ipairs(student) do abs_spec[#abs_spec + 1] = s end
+api.XMLgetAbsEtud = read("XMLgetAbsEtud", abs_spec, one_student)
 
 local VERSIONS = { short = true, selectedevals = true, long = true }
 -- version defaults to "long" (all evaluations), ScoDoc's own default.
@@ -180,8 +272,27 @@ api.formsemestre_bulletinetud = read("formsemestre_bulletinetud",
 api.ListeAbsEtud = read("ListeAbsEtud",
   { { "etudid", required }, { "absjust_only", flag }, { "with_evals", flag_off } })
 
-api.EtatAbsencesGr = read("EtatAbsencesGr",
+local group_state = read("EtatAbsencesGr",
   { { "group_ids", ids }, { "debut", day }, { "fin", day }, { "with_boursier", flag_off } })
+
+-- EtatAbsencesGr: ScoDoc 6 takes one group_id (and no with_boursier):
+-- when group_ids is refused for it, one call per group, rows merged.
+function api.EtatAbsencesGr(c, dept, a)
+  a = a or {}
+  local value, err, kind, detail = group_state(c, dept, a)
+  if value ~= nil or err ~= "scodoc: missing parameter group_id" then return value, err, kind, detail end
+  local rows, seen = json.array(), {}
+  local debut, fin = day(a, "debut"), day(a, "fin")
+  for _, g in ipairs((ids(a, "group_ids"))) do
+    local part, perr, pkind, pdetail = c:call("EtatAbsencesGr", dept,
+      { { "group_id", g }, { "debut", debut }, { "fin", fin } }, opts_of(a))
+    if not part then return nil, perr, pkind, pdetail end
+    for _, row in ipairs(part) do
+      if not seen[row.etudid] then seen[row.etudid], rows[#rows + 1] = true, row end
+    end
+  end
+  return rows
+end
 
 local moduleimpl_filters = { { "formsemestre_id", optional }, { "moduleimpl_id", optional },
                              { "module_id", optional } }
@@ -214,8 +325,11 @@ end
 
 -- doSignaleAbsence: datedebut..datefin (included; datefin defaults to
 -- datedebut), estjust (boolean), description, moduleimpl_id.
+takes("doSignaleAbsence", { "etudid", "datedebut", "datefin", "demijournee", "estjust", "description",
+                            "moduleimpl_id" })
 function api.doSignaleAbsence(c, dept, a)
   a = a or {}
+  check_names("doSignaleAbsence", a)
   local p, err, kind = period("doSignaleAbsence", a)
   if not p then return nil, err, kind end
   local params = { { "etudid", p.etudid }, { "datedebut", p.from }, { "datefin", p.to },
@@ -240,8 +354,11 @@ end
 
 -- The two cancellations: the period's parameters under ScoDoc's names.
 local function cancel(name, from_name, to_name)
+  takes(name, { "etudid", "datedebut", "datefin", "demijournee" })
   return function(c, dept, a)
-    local p, err, kind = period(name, a or {})
+    a = a or {}
+    check_names(name, a)
+    local p, err, kind = period(name, a)
     if not p then return nil, err, kind end
     return c:call(name, dept, { { "etudid", p.etudid }, { from_name, p.from }, { to_name, p.to },
                                 { "demijournee", p.half } })

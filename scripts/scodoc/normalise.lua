@@ -4,6 +4,7 @@
 local json = require "sis.json"
 local codec = require "sis.codec"
 local date = require "sis.date"
+local text = require "lib.text"
 
 local M = {}
 local null = json.null
@@ -13,8 +14,11 @@ local function fail(path, msg) error({ path = path, msg = msg }, 0) end
 local function is_missing(v) return v == nil or v == null end
 
 -- A number from its lexeme: integers stay integers, decimals become floats.
+-- No ScoDoc number is 40 characters long: longer text is text (and the
+-- patterns below backtrack quadratically over a long run of digits).
 local function number(s)
-  local t = s:match("^%s*(.-)%s*$")
+  local t = text.strip(s)
+  if #t > 40 then return nil end
   if t:match("^[-+]?%d+$") then return math.tointeger(tonumber(t)) or tonumber(t) + 0.0 end
   if t:match("^[-+]?%d*%.?%d+[eE][-+]?%d+$") or t:match("^[-+]?%d*%.%d+$")
      or t:match("^[-+]?%d+%.%d*$") then
@@ -42,7 +46,7 @@ end
 function scalar.num(v, ctx, path)
   if type(v) == "number" then return v end
   if type(v) ~= "string" then fail(path, "expected a number, got " .. type(v)) end
-  if NO_VALUE[v:match("^%s*(.-)%s*$")] then return null end
+  if NO_VALUE[text.strip(v)] then return null end
   return number(v) or scalar.str(v, ctx, path)
 end
 
@@ -59,6 +63,15 @@ function scalar.ampm(v, ctx, path)
   return HALF_DAYS[s] or s
 end
 
+local BOOLS = { ["1"] = true, ["True"] = true, ["true"] = true,
+                ["0"] = false, ["False"] = false, ["false"] = false, [""] = false, [1] = true, [0] = false }
+function scalar.bool(v, _, path)
+  if type(v) == "boolean" then return v end
+  local b = BOOLS[v]
+  if b == nil then fail(path, "expected a flag, got " .. tostring(v)) end
+  return b
+end
+
 local walk
 
 local function walk_object(schema, v, ctx, path)
@@ -66,6 +79,7 @@ local function walk_object(schema, v, ctx, path)
   if type(v) ~= "table" or getmetatable(v) == json.array_mt or json.is_array(v) and #v > 0 then
     fail(path, "expected an object")
   end
+  if schema.derive then schema.derive(v) end
   local out = json.object()
   for k, t in pairs(schema.fields) do
     local x = v[k]

@@ -3,6 +3,7 @@
 -- the scodoc.service state. Every GET takes ?via=xml to have sis fetch the
 -- data from ScoDoc in XML instead of JSON (the answer is the same).
 local scodoc = require "scodoc.service"
+local client = require "scodoc.client"
 
 local NS = "scodoc"
 local NOT_LOGGED_IN = { error = "not logged in to ScoDoc (POST /api/scodoc/session)" }
@@ -22,6 +23,22 @@ local function period(src)
   return { datedebut = src.from, datefin = src.to or src.from, demijournee = half }
 end
 
+-- Path arguments go into ScoDoc's URLs: a department is an acronym, an id
+-- ScoDoc's (EID3101, SEM3190; 9.x: digits). So "..", "." and encoded
+-- slashes never reach ScoDoc.
+local function valid_id(v) return #v <= 64 and v:match("^[A-Za-z0-9_-]+$") ~= nil end
+local function check_path(params)
+  for name, v in pairs(params or {}) do
+    if name == "dept" then
+      if not client.valid_dept(v) then
+        return "the department must be an acronym (letters, digits, _ and -)"
+      end
+    elseif not valid_id(v) then
+      return name .. " must be a ScoDoc id (letters, digits, _ and -)"
+    end
+  end
+end
+
 local JUSTIFIED = { ["0"] = false, ["1"] = true, ["false"] = false, ["true"] = true }
 
 -- A route calling `endpoint` on the caller's session; args_of(req) -> args
@@ -30,6 +47,8 @@ local function call(endpoint, args_of, created)
   return function(req)
     local state = req.session(NS)
     if not state then return 401, NOT_LOGGED_IN end
+    local wrong = check_path(req.params)
+    if wrong then return 400, { error = wrong } end
     local args, status, body = {}, nil, nil
     if args_of then args, status, body = args_of(req) end
     if not args then return status, body end
@@ -116,6 +135,20 @@ local function bulletin(req)
            version = req.query.version }
 end
 
+local function description(req)
+  local evals = JUSTIFIED[req.query.with_evals or "0"]
+  if evals == nil then return bad("with_evals must be 0 or 1") end
+  return { formsemestre_id = req.params.id, with_evals = evals }
+end
+
+-- The department holding a student: {etudid, dept}.
+local dept_call = call("get_etud_dept", param("etudid"))
+local function student_dept(req)
+  local code, value = dept_call(req)
+  if code ~= 200 then return code, value end
+  return 200, { etudid = req.params.etudid, dept = value }
+end
+
 local function absences_get(req)
   local just = JUSTIFIED[req.query.justified or "0"]
   if just == nil then return bad("justified must be 0 or 1") end
@@ -165,6 +198,7 @@ return {
   { method = "GET", path = "/api/scodoc/session", handler = session_get },
   { method = "DELETE", path = "/api/scodoc/session", handler = session_delete },
   { method = "GET", path = "/api/scodoc/depts", handler = call("list_depts") },
+  { method = "GET", path = "/api/scodoc/students/:etudid/dept", handler = student_dept },
   { method = "GET", path = P .. "/formations", handler = call("formation_list") },
   { method = "GET", path = P .. "/formations/:formation_id", handler = call("formation_export",
     function(req) return { formation_id = req.params.formation_id, export_ids = true } end) },
@@ -174,6 +208,8 @@ return {
     handler = call("formsemestre_partition_list", param("id", "formsemestre_id")) },
   { method = "GET", path = P .. "/formsemestres/:id/students",
     handler = call("groups_view", param("id", "formsemestre_id")) },
+  { method = "GET", path = P .. "/formsemestres/:id/description",
+    handler = call("formsemestre_description", description) },
   { method = "GET", path = P .. "/formsemestres/:id/moduleimpls",
     handler = call("do_moduleimpl_withmodule_list", param("id", "formsemestre_id")) },
   { method = "GET", path = P .. "/groups/absences", handler = call("EtatAbsencesGr", group_absences) },

@@ -9,12 +9,18 @@
 --         -> null; other text (the notes "ABS", "EXC", "ATT", "NP") kept
 --   date  dd/mm/yyyy -> yyyy-mm-dd ("" -> null)
 --   ampm  "1" -> "morning", "0" -> "afternoon"
+--   bool  "1", "True", "true" -> true; "0", "False", "false", "" -> false
 -- Every field of a schema is present in the output (null, or [] for arrays,
--- when ScoDoc left it out); fields outside the schema are dropped, so a
--- field only one of the two formats carries is not part of the schema.
+-- when ScoDoc left it out); fields outside the schema are dropped. A field
+-- only one of the two formats carries is left out of the schema, except the
+-- bulletin's JSON-only fields listed in `json_only` (null from the XML).
+-- `derive(raw)`: fills in what an older ScoDoc leaves out, from what it
+-- writes, before typing (both formats).
 -- `gentable`: the rows of a GenTable (groups_view, ListeAbsEtud,
 -- EtatAbsencesGr), whose XML cannot tell a None cell from "": a JSON null
 -- cell is read as "" (so typed: str "", opt/num/date null).
+local date = require "sis.date"
+
 local S = {}
 
 local function obj(fields, opts)
@@ -68,14 +74,23 @@ S.formation_export = obj(with(formation, {
   }))),
 }))
 
-S.formsemestre_list = arr(obj(with(fields(
+local formsemestre = fields(
   "str: formsemestre_id formation_id titre titre_num titreannee titremois sem_id_txt session_id",
   "str: annee anneescolaire mois_debut mois_fin dateord date_debut_iso date_fin_iso",
   "str: modalite bul_bgcolor elt_sem_apo elt_annee_apo etapes_apo_str",
   "date: date_debut date_fin",
   "num: semestre_id etat gestion_compensation gestion_semestrielle bul_hide_xml resp_can_edit",
-  "num: resp_can_change_ens ens_can_edit_eval annee_debut annee_fin mois_debut_ord mois_fin_ord periode"),
-  { etapes = arr("str"), responsables = arr("str") })))
+  "num: resp_can_change_ens ens_can_edit_eval annee_debut annee_fin mois_debut_ord mois_fin_ord periode")
+S.formsemestre_list = arr(obj(with(formsemestre, { etapes = arr("str"), responsables = arr("str") })))
+-- the same rows as attributes of <formsemestrelist><formsemestre .../>: no lists
+S.XMLgetFormsemestres = arr(obj(formsemestre))
+
+-- formsemestre_description: a GenTable of UE rows (UE, ects, Module = the
+-- UE's title), module rows, evaluation rows (with_evals) and a last row of
+-- sums (Coef., ects); ScoDoc 6.5 has no UE rows and no ects/Enseignants.
+S.formsemestre_description = arr(obj(fields(
+  "str: UE Code Module Responsable Enseignants description evalcomplete_str publish_incomplete_str",
+  "num: Coef. ects Inscrits coefficient", "date: jour"), { gentable = true }))
 
 local partition = fields("str: partition_id formsemestre_id partition_name",
                          "num: numero compute_ranks show_in_lists bul_show_rank")
@@ -97,9 +112,33 @@ S.etud_info = obj(with(fields(
   { insemestre = arr(obj(fields("str: formsemestre_id etat groupes date_debut date_fin",
                                 "num: current"))) }))
 
+S.get_etud_dept = "str"
+
 local note4 = obj(fields("num: value min max moy"))
+
+-- The bulletin's Apogée steps: etapes, and etape_apo, etape_apo2...
+-- derived from each other. ScoDoc 6.5 writes etape_apo2..etape_apo4
+-- always, "" when unused (those are absent), and its JSON has no etapes;
+-- the XML never has etapes.
+local function bulletin_etapes(b)
+  local numbered = {}
+  for k, v in pairs(b) do
+    local n = k:match("^etape_apo(%d+)$")
+    if n then
+      if v == "" then b[k] = nil else numbered[#numbered + 1] = tonumber(n) end
+    end
+  end
+  if b.etapes == nil then
+    table.sort(numbered)
+    local etapes = {}
+    if type(b.etape_apo) == "string" and b.etape_apo ~= "" then etapes[1] = b.etape_apo end
+    for _, n in ipairs(numbered) do etapes[#etapes + 1] = b["etape_apo" .. n] end
+    b.etapes = etapes
+  end
+end
+
 S.formsemestre_bulletinetud = obj(with(fields(
-  "str: etudid formsemestre_id date etape_apo situation", "num: publie"), {
+  "str: etudid formsemestre_id date situation", "opt: etape_apo", "num: publie"), {
   etapes = arr("str"),
   etudiant = obj(fields(
     "str: etudid code_nip code_ine nom prenom civilite sexe email emailperso photo_url")),
@@ -110,13 +149,13 @@ S.formsemestre_bulletinetud = obj(with(fields(
   bonus_sport_culture = obj(fields("num: value")),
   ue = arr(obj(with(fields("str: id acronyme titre code_apogee", "opt: rang",
                            "num: numero effectif ects"), {
-    note = obj(fields("num: value min max")),
+    note = note4,
     module = arr(obj(with(fields("str: id code code_apogee titre abbrev",
                                  "num: coefficient numero"), {
-      note = note4,
+      note = obj(fields("num: value min max moy nb_notes nb_missing nb_valid_evals")),
       rang = obj(fields("opt: value")),
       effectif = obj(fields("num: value")),
-      evaluation = arr(obj(fields("str: jour heure_debut heure_fin description",
+      evaluation = arr(obj(fields("str: jour heure_debut heure_fin description evaluation_id",
                                   "num: coefficient evaluation_type note incomplete"))),
     }))),
   }))),
@@ -124,29 +163,38 @@ S.formsemestre_bulletinetud = obj(with(fields(
                                   "num: numero note coefficient_ue ects"))),
   absences = obj(fields("num: nbabs nbabsjust")),
   decision = obj(fields("str: code etat", "opt: compense_formsemestre_id")),
-  decision_ue = arr(obj(fields("str: ue_id acronyme titre code", "num: numero"))),
+  decision_ue = arr(obj(fields("str: ue_id acronyme titre code", "num: numero ects"))),
   autorisation_inscription = arr(obj(fields("num: semestre_id"))),
   -- XML: <appreciation date="...">comment</appreciation>
   appreciation = arr(obj(fields("str: comment date"), { xml_text = "comment" })),
 }), {
   -- etape_apo2, etape_apo3, ...: the other Apogée steps
   patterns = { { "^etape_apo%d+$", "str" } },
-  -- the XML has no <etapes>: ScoDoc derives etape_apo, etape_apo2... from it
-  xml_derive = function(tree)
-    local etapes, n = {}, 1
-    local v = tree.etape_apo
-    while v ~= nil do
-      etapes[#etapes + 1] = v
-      n = n + 1
-      v = tree["etape_apo" .. n]
-    end
-    tree.etapes = etapes
-  end,
+  derive = bulletin_etapes,
 })
 
+-- ListeAbsEtud rows: ScoDoc 6.5 has no jour and ampm (derived from datedmy
+-- and matin) and writes the afternoon "après midi" (7: "après-midi").
+local AFTERNOON = { ["après midi"] = true, ["après-midi"] = true }
+local function absence_day(row)
+  if AFTERNOON[row.matin] then row.matin = "après-midi" end
+  if row.jour == nil and type(row.datedmy) == "string" then
+    local iso = date.parse(row.datedmy, "dmy")
+    row.jour = iso and iso:match("^%d%d%d%d%-%d%d%-%d%d$") and iso or nil
+  end
+  if row.ampm == nil then
+    row.ampm = row.matin == "matin" and "1" or AFTERNOON[row.matin] and "0" or nil
+  end
+end
+
 local absence_row = obj(fields("date: datedmy", "str: jour matin exams description motif",
-                               "ampm: ampm"), { gentable = true })
+                               "ampm: ampm"), { gentable = true, derive = absence_day })
 S.ListeAbsEtud = arr(absence_row)
+
+-- <absences etudid beg_date end_date><abs begin end description justified/>
+S.XMLgetAbsEtud = obj(with(fields("str: etudid beg_date end_date"), {
+  abs = arr(obj(fields("str: begin end description", "bool: justified"))),
+}))
 
 S.EtatAbsencesGr = arr(obj(fields("str: etudid nomprenom boursier",
                                   "num: nbabs nbabsjust nbabsnonjust nbjustifs_noabs"),
@@ -159,17 +207,20 @@ S.do_moduleimpl_withmodule_list = arr(obj(with(moduleimpl, {
   ens = ens, module = obj(module_row), ue = obj(ue_row), matiere = obj(matiere_row),
 })))
 
--- What only one of the two formats carries, hence left out of the schemas
--- above (tests/lua/scodoc_normalise_test.lua checks this list against the
--- recorded answers). The GenTable XML (groups_view, ListeAbsEtud,
--- EtatAbsencesGr) also has the table's caption, id and origin attributes.
-S.format_only = {
-  formsemestre_bulletinetud = {
-    json = { "decision_ue[].ects", "ue[].note.moy", "ue[].module[].note.nb_notes",
-             "ue[].module[].note.nb_missing", "ue[].module[].note.nb_valid_evals",
-             "ue[].module[].evaluation[].evaluation_id" },
-    xml = { "ue[].module[].evaluation[].note_max_origin" },
-  },
+-- What only one of the two formats carries (tests/lua/scodoc_normalise_test.lua
+-- checks these lists against the recorded answers). `json_only`: kept, null
+-- when fetched as XML; `format_only`: left out of the schemas above. The
+-- GenTable XML (groups_view, ListeAbsEtud, EtatAbsencesGr) also has the
+-- table's caption, id and origin attributes.
+S.json_only = {
+  formsemestre_bulletinetud = { "decision_ue[].ects", "ue[].note.moy", "ue[].module[].note.nb_notes",
+    "ue[].module[].note.nb_missing", "ue[].module[].note.nb_valid_evals",
+    "ue[].module[].evaluation[].evaluation_id" },
 }
+S.format_only = {
+  formsemestre_bulletinetud = { xml = { "ue[].module[].evaluation[].note_max_origin" } },
+}
+
+S.XMLgetEtudInfos = S.etud_info
 
 return S

@@ -11,10 +11,17 @@
 -- "session"; args are that function's arguments plus `dept` and `format`.
 -- The state is a plain JSON-serialisable table: base_url, username,
 -- password (kept in memory: the basic and params modes send it each time,
--- the cookie mode logs in again with it when the __ac cookie expires),
--- auth, timeout, cookies (the exported jar), depts (viewable departments).
+-- the cookie mode logs in again with it when the cookie expires), auth,
+-- timeout, cookies (the exported jar: the session), depts (viewable
+-- departments).
+--
+-- Error bodies are in the user's terms: ScoDoc's own message for a 4xx
+-- ("scodoc: code etudiant inconnu"), "ScoDoc did not answer in time",
+-- "ScoDoc answered a page sis cannot read: ..." for a 5xx; the upstream
+-- URL, curl's text and the page's title go to the log line only.
 local client = require "scodoc.client"
 local api = require "scodoc.api"
+local functions = require "scodoc.functions"
 local log = require "sis.log"
 
 local service = {}
@@ -30,26 +37,25 @@ local function client_of(state)
                       cookies = state.cookies }
 end
 
-local function failure(err, kind)
+-- -> status, body. Logged while the client is open, so the password is masked.
+local function failure(err, kind, detail)
   local status = STATUS[kind] or 502
-  if status >= 500 then log.warn("%s", err) end
-  return status, { error = err }
+  if status < 500 then return status, { error = err } end
+  log.warn("%s%s", err, detail and " (" .. detail .. ")" or "")
+  return status, { error = (err:gsub("^scodoc: ", "")) }
 end
 
 function service.login(opts)
-  local c = client.new { base_url = opts.base_url, username = opts.username,
-                         password = opts.password, auth = opts.auth, timeout = opts.timeout }
-  local depts, err, kind = c:login()
+  local c <close> = client.new { base_url = opts.base_url, username = opts.username,
+                                 password = opts.password, auth = opts.auth, timeout = opts.timeout }
+  local depts, err, kind, detail = c:login()
   if not depts then
-    local status = failure(err, kind) -- logged while the password is still masked
-    c:close()
-    return nil, status, err
+    local status, body = failure(err, kind, detail)
+    return nil, status, body.error
   end
-  local state = { base_url = opts.base_url, username = opts.username, password = opts.password,
-                  auth = opts.auth or "cookie", timeout = opts.timeout,
-                  cookies = c:export_cookies(), depts = depts }
-  c:close()
-  return state
+  return { base_url = opts.base_url, username = opts.username, password = opts.password,
+           auth = opts.auth or "cookie", timeout = opts.timeout,
+           cookies = c:export_cookies(), depts = depts }
 end
 
 function service.call(state, endpoint, args)
@@ -58,28 +64,30 @@ function service.call(state, endpoint, args)
     return 200, { username = state.username, auth = state.auth, depts = state.depts }
   end
   local fn = api[endpoint]
-  if not fn then return 404, { error = "scodoc: unknown function " .. tostring(endpoint) } end
-  if endpoint ~= "list_depts" and type(args.dept) ~= "string" then
+  if not fn or not functions[endpoint] then
+    return 404, { error = "scodoc: unknown function " .. tostring(endpoint) }
+  end
+  local fargs, dept = {}, args.dept
+  for k, v in pairs(args) do if k ~= "dept" then fargs[k] = v end end
+  local root = functions[endpoint].container == "root"
+  if not root and type(dept) ~= "string" then
     return 400, { error = "scodoc: " .. endpoint .. " needs a department" }
   end
-  local c = client_of(state)
-  local value, err, kind
-  if endpoint == "list_depts" then
-    value, err, kind = fn(c, args)
+  local c <close> = client_of(state)
+  local value, err, kind, detail
+  if root then
+    value, err, kind, detail = fn(c, fargs)
   else
-    value, err, kind = fn(c, args.dept, args)
+    value, err, kind, detail = fn(c, dept, fargs)
   end
   state.cookies = c:export_cookies()
-  local status, body = 200, value
-  if value == nil then status, body = failure(err, kind) end -- logged while the password is masked
-  c:close()
-  return status, body
+  if value == nil then return failure(err, kind, detail) end
+  return 200, value
 end
 
 function service.logout(state)
-  local c = client_of(state)
+  local c <close> = client_of(state)
   c:logout()
-  c:close()
   state.cookies = nil
 end
 

@@ -55,7 +55,7 @@ local function object(schema, el)
       for _, c in ipairs(el) do
         if type(c) == "table" and c.tag == k then items[#items + 1] = item(ft.item, c) end
       end
-      t[k] = items
+      t[k] = #items > 0 and items or nil -- absent: the schema may derive it
     end
   end
   if schema.others or schema.patterns then -- keys outside the fixed fields
@@ -68,7 +68,6 @@ local function object(schema, el)
       end
     end
   end
-  if schema.xml_derive then schema.xml_derive(t) end
   return t
 end
 
