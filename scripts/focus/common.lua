@@ -139,17 +139,24 @@ function M.cells(tr)
 end
 
 -- ListOutput rows tr#LOy_row1..N, in order, stopping at the first missing
--- number (prefix "LOy_fixed_left_row": the rows of the fixed left columns).
-function M.list_rows(doc, prefix)
-  prefix = prefix or "LOy_row"
-  local by_id = {}
-  for _, tr in ipairs(doc:select('tr[id^="' .. prefix .. '"]')) do
-    local n = tonumber(tr:attr("id"):match("^" .. prefix .. "(%d+)$"))
-    if n and not by_id[n] then by_id[n] = tr end
+-- number; with `fixed_left`, also the rows of the fixed left columns
+-- (tr#LOy_fixed_left_row1..N, 2019 on) as a second list, from the same walk.
+function M.list_rows(doc, fixed_left)
+  local by_id, left_by_id = {}, {}
+  for _, tr in ipairs(doc:select(fixed_left and 'tr[id^="LOy_"]' or 'tr[id^="LOy_row"]')) do
+    local id = tr:attr("id")
+    local n = tonumber(id:match("^LOy_row(%d+)$"))
+    if n then
+      by_id[n] = by_id[n] or tr
+    else
+      n = fixed_left and tonumber(id:match("^LOy_fixed_left_row(%d+)$"))
+      if n then left_by_id[n] = left_by_id[n] or tr end
+    end
   end
-  local rows = {}
+  local rows, left = {}, {}
   while by_id[#rows + 1] do rows[#rows + 1] = by_id[#rows + 1] end
-  return rows
+  while left_by_id[#left + 1] do left[#left + 1] = left_by_id[#left + 1] end
+  return rows, left
 end
 
 ---------------------------------------------------------------------------

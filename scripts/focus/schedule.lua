@@ -18,10 +18,9 @@ end
 
 return function(doc)
   local courses = json.array()
-  local rows = common.list_rows(doc)
+  local rows, left = common.list_rows(doc, true)
   -- an empty schedule still has the list's header row
   if #rows == 0 then common.need(doc, "td.LO_header") end
-  local left = common.list_rows(doc, "LOy_fixed_left_row")
   for i, tr in ipairs(rows) do
     local td = tr:select("td.LO_field")
     if #td < 5 then common.fail("schedule row %d has %d cells, expected 5", i, #td) end
