@@ -3,6 +3,7 @@
 #   make test     C unit tests + Lua tests, on the release and the ASan+UBSan builds
 #   make run      serve the REST API against the bundled demo school
 #   make bench    benchmarks (print figures, assert nothing)
+#   make stress   the REST front under hostile clients and pages (loopback, ~2 min, prints figures)
 #   make deps     install the Debian packages (also run by test/run when one is missing)
 
 PREFIX   ?= /usr/local
@@ -12,7 +13,7 @@ CC       ?= cc
 # Debian packages: build, run, test and bench (README lists why each is needed).
 DEB_PKGS := build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev \
             libgumbo-dev lua-cjson-dev libcivetweb-dev libexpat1-dev libssl-dev \
-            zlib1g-dev python3 curl valgrind wrk openssl
+            zlib1g-dev python3 curl valgrind wrk openssl man-db groff-base
 PKGS     := lua5.4 lua5.4-cjson libcurl gumbo expat libssl libcrypto zlib
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -35,7 +36,7 @@ ASAN_LIB := $(LIB_SRC:engine/%.c=$(BUILD)/asan/obj/%.o)
 TESTS    := $(TEST_SRC:tests/c/%.c=$(BUILD)/%)
 ASAN_TESTS := $(TEST_SRC:tests/c/%.c=$(BUILD)/asan/%)
 
-.PHONY: all deps test test-fast run bench install clean asan
+.PHONY: all deps test test-fast run bench stress install uninstall clean asan
 all: $(BUILD)/sis
 
 $(BUILD)/obj/%.o: engine/%.c
@@ -87,15 +88,43 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/sis
 	@BUILD=$(BUILD) bench/run.sh
 
+stress: deps
+	@$(MAKE) --no-print-directory $(BUILD)/sis
+	@python3 tests/stress/front_stress.py $(BUILD)/sis
+
+# What `make install` puts under $(DESTDIR)$(PREFIX), and `make uninstall` removes
+# (the shipped scripts whole, the other files by name; of the directories, only
+# those that hold nothing else).
+BINDIR   := $(PREFIX)/bin
+SHAREDIR := $(PREFIX)/share/sis
+MANDIR   := $(PREFIX)/share/man/man1
+DOCDIR   := $(PREFIX)/share/doc/sis
+DOC_FILES     = README.md CHANGELOG.md LICENSE
+DOCS_FILES    = $(wildcard docs/*.md)
+EXAMPLE_FILES = $(wildcard examples/*.lua) examples/sis.service examples/sis.env
+
 install: $(BUILD)/sis
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/sis
-	install -m 755 $(BUILD)/sis $(DESTDIR)$(PREFIX)/bin/sis
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(MANDIR) \
+	  $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples
+	install -m 755 $(BUILD)/sis $(DESTDIR)$(BINDIR)/sis
 	@# the shipped scripts are replaced whole (no stale file survives); a
 	@# school's overlay lives elsewhere (SIS_SCRIPTS, docs/adapting.md)
-	rm -rf $(DESTDIR)$(PREFIX)/share/sis/scripts.new
-	cp -r scripts $(DESTDIR)$(PREFIX)/share/sis/scripts.new
-	rm -rf $(DESTDIR)$(PREFIX)/share/sis/scripts
-	mv $(DESTDIR)$(PREFIX)/share/sis/scripts.new $(DESTDIR)$(PREFIX)/share/sis/scripts
+	rm -rf $(DESTDIR)$(SHAREDIR)/scripts.new
+	cp -r scripts $(DESTDIR)$(SHAREDIR)/scripts.new
+	rm -rf $(DESTDIR)$(SHAREDIR)/scripts
+	mv $(DESTDIR)$(SHAREDIR)/scripts.new $(DESTDIR)$(SHAREDIR)/scripts
+	install -m 644 docs/sis.1 $(DESTDIR)$(MANDIR)/sis.1
+	install -m 644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	install -m 644 $(DOCS_FILES) $(DESTDIR)$(DOCDIR)/docs/
+	install -m 644 $(EXAMPLE_FILES) $(DESTDIR)$(DOCDIR)/examples/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sis $(DESTDIR)$(MANDIR)/sis.1
+	rm -rf $(DESTDIR)$(SHAREDIR)/scripts
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOC_FILES) $(DOCS_FILES))
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(EXAMPLE_FILES)))
+	for d in $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(DOCDIR); do \
+	  [ ! -d "$$d" ] || find "$$d" -depth -type d -empty -delete; done
 
 clean:
 	rm -rf $(BUILD)

@@ -24,7 +24,7 @@ typedef struct {
 /* The outcome of one request; every pointer is owned (malloc'ed). */
 typedef struct {
     long status;        /* 0 when the transfer failed */
-    char kind[16];      /* failed: timeout, connect, ... (see docs/lua-api.md) */
+    char kind[16];      /* failed: timeout, connect, ... (see README.md, sis.http) */
     char *error;        /* failed: "<kind>: <message> (<url without query>)" */
     sis_strv headers;   /* final response: lower-case name, value, name, value... */
     sis_strv cookies;   /* Set-Cookie of every hop: hop URL, header value, ... */

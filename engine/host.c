@@ -1,5 +1,7 @@
 /* The host: builds Lua states with every sis module preloaded and runs Lua
  * code only through protected calls with a traceback. */
+#include "log.h"
+#include "request.h"
 #include "sis.h"
 
 #include <lauxlib.h>
@@ -131,6 +133,34 @@ int sis_pcall(lua_State *L, int nargs, int nresults) {
     return status;
 }
 
+/* Lua work past the request's deadline (request.h) is stopped, but only
+ * where the running coroutine could yield: no C function of its own is then
+ * between this point and its resume, so nothing C holds (a lock, a curl
+ * transfer, a buffer) is abandoned half-way; inside a callback from C the
+ * check comes again once back in Lua. The request's coroutine yields and its
+ * runner abandons it: no pcall of a handler sees it, so none can swallow it.
+ * A script's own coroutine gets an error instead. */
+/* VM instructions between two looks at the clock: few, since a loop of long
+ * C calls (a parse per page) runs few instructions (the clock read costs
+ * under 1 % of the VM's time at this rate) */
+enum { DEADLINE_CHECK_EVERY = 1000 };
+
+static void deadline_hook(lua_State *L, lua_Debug *ar) {
+    if (sis_request_left() >= 0 || !lua_isyieldable(L)) return;
+    if (L != sis_request_thread()) {
+        luaL_error(L, "the request ran out of time");
+        return;
+    }
+    if (lua_getinfo(L, "Sl", ar))
+        sis_log(SIS_LOG_ERROR, "deadline: the request ran past its time, stopped at %s:%d", ar->short_src,
+                ar->currentline);
+    lua_yield(L, 0);
+}
+
+void sis_state_stop_at_deadline(lua_State *L) {
+    lua_sethook(L, deadline_hook, LUA_MASKCOUNT, DEADLINE_CHECK_EVERY);
+}
+
 static int sis_info(lua_State *L) {
     lua_newtable(L);
     lua_pushliteral(L, SIS_VERSION);
@@ -212,7 +242,7 @@ static int load_script(lua_State *L) {
         lua_rawseti(L, -2, i + 1);
     }
     lua_setglobal(L, "arg");
-    if (luaL_loadfile(L, path) != LUA_OK) return lua_error(L);
+    if (luaL_loadfile(L, strcmp(path, "-") ? path : NULL) != LUA_OK) return lua_error(L); /* "-": stdin, as lua */
     luaL_checkstack(L, argc, "too many script arguments");
     for (int i = 0; i < argc; i++) lua_pushstring(L, argv[i]);
     return argc + 1;

@@ -18,6 +18,7 @@
 #include "html_arena.h"
 #include "html_prescan.h"
 #include "options.h"
+#include "request.h"
 
 #include <lauxlib.h>
 
@@ -118,8 +119,17 @@ static node_ref *check_ref(lua_State *L, int i) {
 
 static GumboNode *check_node(lua_State *L, int i) { return check_ref(L, i)->node; }
 
+/* Past the deadline of the REST request being served (request.h), the tree
+ * walks refuse to start: a loop of them (a text per ancestor, a search per
+ * input) runs few Lua instructions, so the Lua hook alone would see the
+ * deadline late. */
+static void check_time(lua_State *L) {
+    if (sis_request_left() < 0) luaL_error(L, "html: the request ran out of time");
+}
+
 /* The node at index 1 with its document pinned (pushed, with the pin). */
 static node_ref *pinned_ref(lua_State *L) {
+    check_time(L);
     node_ref *r = check_ref(L, 1);
     lua_getiuservalue(L, 1, 1);
     pin_document(L, lua_gettop(L));
@@ -130,6 +140,7 @@ static GumboNode *pinned_node(lua_State *L) { return pinned_ref(L)->node; }
 
 /* The document at index 1, pinned. */
 static document *pinned_document(lua_State *L) {
+    check_time(L);
     document *d = check_document(L, 1);
     pin_document(L, 1);
     return d;
@@ -579,6 +590,11 @@ static int l_parse(lua_State *L) {
         lua_pushfstring(L, "html: input too large (%I > %I bytes)", (lua_Integer)len, (lua_Integer)max_size);
         return 2;
     }
+    if (sis_request_left() < 0) { /* a REST request out of time: not even the pre-scan */
+        luaL_pushfail(L);
+        lua_pushliteral(L, "html: parse stopped, the request ran out of time");
+        return 2;
+    }
     int deep = html_too_deep(s, len, max_depth);
     if (deep < 0) return luaL_error(L, "not enough memory");
     if (deep) {
@@ -607,6 +623,11 @@ static int l_parse(lua_State *L) {
         luaL_pushfail(L);
         if (why == HTML_PARSE_TOO_SLOW)
             lua_pushfstring(L, "html: parse over its CPU time budget (%I ms)", (lua_Integer)html_parse_budget_ms(len));
+        else if (why == HTML_PARSE_LATE)
+            lua_pushliteral(L, "html: parse stopped, the request ran out of time");
+        else if (why == HTML_PARSE_TOO_BIG)
+            lua_pushfstring(L, "html: parse over its memory cap (%I MB for %I bytes)",
+                            (lua_Integer)(html_memory_cap(len) >> 20), (lua_Integer)len);
         else
             lua_pushliteral(L, "html: out of memory");
         return 2;

@@ -1,5 +1,5 @@
-/* gumbo's memory for one document, and the CPU budget of its parse (see
- * html_arena.c). */
+/* gumbo's memory for one document, its cap, and the CPU budget of its parse
+ * (see html_arena.c). */
 #ifndef SIS_HTML_ARENA_H
 #define SIS_HTML_ARENA_H
 
@@ -21,7 +21,13 @@ typedef struct html_pool {
     int closed; /* after html_pool_close, released chunks go back to malloc */
 } html_pool;
 
-typedef enum { HTML_PARSE_OK, HTML_PARSE_TOO_SLOW, HTML_PARSE_NO_MEMORY } html_parse_failure;
+typedef enum {
+    HTML_PARSE_OK,
+    HTML_PARSE_TOO_SLOW,  /* over its CPU budget */
+    HTML_PARSE_NO_MEMORY,
+    HTML_PARSE_TOO_BIG,   /* over its memory cap */
+    HTML_PARSE_LATE,      /* the REST request it serves ran out of time (request.h) */
+} html_parse_failure;
 
 typedef struct html_arena {
     html_pool *pool; /* set by the owner before parsing */
@@ -30,7 +36,8 @@ typedef struct html_arena {
     size_t left;
     union html_header *free_list[HTML_ARENA_CLASSES];
     struct html_large *larges;
-    size_t bytes; /* taken from malloc (frees not deducted), for the collector */
+    size_t bytes; /* held now (chunks and large blocks), for the cap and the collector */
+    size_t cap;   /* bytes the parse may hold: html_memory_cap(len) */
     unsigned long calls;
     struct timespec deadline;
     jmp_buf *abort; /* set while gumbo parses */
@@ -41,11 +48,18 @@ typedef struct html_arena {
  * ten times what it needs on ordinary pages. */
 long html_parse_budget_ms(size_t len);
 
+/* The memory gumbo may hold for a document of len bytes: 48 times its size
+ * plus 16 MiB, at most 160 MiB. Ordinary pages take 12 to 40 times their
+ * size; a page of 8 MB of <p> would take 110 times, 900 MB. */
+size_t html_memory_cap(size_t len);
+
 /* Parses s into the arena. NULL, with a->failure set, when gumbo ran over its
- * budget or out of memory; the caller then releases the arena. */
+ * CPU budget, its memory cap or out of memory; the caller then releases the
+ * arena. */
 GumboOutput *html_arena_parse(html_arena *a, const char *s, size_t len);
 
-/* Frees all the arena holds (its chunks go back to the pool, up to 1 MiB). */
+/* Frees all the arena holds (its first chunks go back to the pool, up to 1
+ * MiB; what was mapped goes back to the system). */
 void html_arena_release(html_arena *a);
 
 /* Frees the pool's spare chunks; releases after this free theirs. */

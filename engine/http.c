@@ -39,6 +39,7 @@
  */
 #include "cassette.h"
 #include "log.h"
+#include "request.h"
 #include "sis.h"
 #include "text.h"
 #include "tls.h"
@@ -846,11 +847,18 @@ static void release_handle(session *s, transfer *t) {
 }
 
 static int start(session *s, batch *b, transfer *t) {
+    /* a REST request's deadline (request.h) bounds each of its transfers */
+    double left = sis_request_left();
+    if (left <= 0) {
+        set_error(t, "timeout", "the request's time ran out before this transfer");
+        return -1;
+    }
     if (!(t->easy = take_handle(s))) {
         set_error(t, "other", "out of memory");
         return -1;
     }
     setup_easy(s, t);
+    if (left * 1000 < (double)t->timeout_ms) curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, (long)(left * 1000) + 1);
     if (curl_multi_add_handle(b->multi, t->easy) != CURLM_OK) {
         release_handle(s, t);
         set_error(t, "other", "cannot start the transfer");

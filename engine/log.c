@@ -6,6 +6,7 @@
  * server's worker threads); the level is atomic, the secrets are guarded by
  * a mutex. */
 #include "log.h"
+#include "request.h"
 #include "sis.h"
 #include "text.h"
 
@@ -42,19 +43,28 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 #define BUFFER_MT "sis.log.buffer"
 
-/* Keys whose value is masked. Pair keys end at '=' or ':' (JSON "key": "v");
- * header keys in the header form (`Cookie: ...`) mask the rest of the line. */
-static const struct { const char *key; int header; } secret_keys[] = {
-    {"password", 0},   {"passwd", 0}, {"phpsessid", 0}, {"__ac", 0},          {"__aca", 0},
-    {"session", 0},
-    {"session_id", 0}, {"token", 0},  {"cookie", 1},    {"set-cookie", 1}, {"authorization", 1},
+/* Keys whose value is masked. A pair key ends at '=' (`key=v`, also
+ * URL-encoded) or, quoted, at ':' (JSON `"key": "v"`). A bare `key: v`
+ * counts only for the keys marked `colon`: "password: x" is a secret, while
+ * "POST /api/v3/session: handler failed" is an ordinary line. Header keys in
+ * the header form (`Cookie: ...`) mask the rest of the line. */
+enum { PAIR = 0, COLON = 1, HEADER = 2 };
+static const struct { const char *key; int form; } secret_keys[] = {
+    {"password", COLON}, {"passwd", COLON}, {"phpsessid", PAIR},  {"__ac", PAIR},    {"__aca", PAIR},
+    {"session", PAIR},   {"session_id", PAIR}, {"token", COLON},  {"cookie", HEADER},
+    {"set-cookie", HEADER}, {"authorization", HEADER},
 };
+
+int sis_log_level_named(const char *name) {
+    for (int i = 0; level_names[i]; i++)
+        if (!strcasecmp(name, level_names[i])) return i;
+    return -1;
+}
 
 static int level_from_env(void) {
     const char *e = getenv("SIS_LOG_LEVEL");
-    for (int i = 0; e && level_names[i]; i++)
-        if (!strcasecmp(e, level_names[i])) return i;
-    return SIS_LOG_INFO;
+    int level = e ? sis_log_level_named(e) : -1;
+    return level < 0 ? SIS_LOG_INFO : level;
 }
 
 static int get_level(void) {
@@ -95,21 +105,22 @@ static void put(buf *b, const char *s, size_t n) {
 static int is_quote(char c) { return c == '"' || c == '\''; }
 
 /* An '=' at s[j] (also URL-encoded, as in a form field holding a query
- * string: data=username%3Dx%26password%3Dy): its length, else 0. */
-static size_t equals_at(const char *s, size_t n, size_t j) {
-    if (j < n && (s[j] == '=' || s[j] == ':')) return 1;
+ * string: data=username%3Dx%26password%3Dy), or a ':' when colon is set:
+ * its length, else 0. */
+static size_t equals_at(const char *s, size_t n, size_t j, int colon) {
+    if (j < n && (s[j] == '=' || (colon && s[j] == ':'))) return 1;
     if (j + 2 < n && s[j] == '%' && s[j + 1] == '3' && (s[j + 2] == 'D' || s[j + 2] == 'd')) return 3;
     return 0;
 }
 
 /* The value after a pair key ending at i (`key=v`, `"key": "v"`, also with
- * escaped quotes as in JSON inside a JSON string). Returns its length and
- * sets *start; a quoted value runs to its closing quote, spaces included,
- * else to a delimiter. 0 when no value follows. */
-static size_t pair_value(const char *s, size_t n, size_t i, size_t *start) {
+ * escaped quotes as in JSON inside a JSON string; `key: v` when bare_colon).
+ * Returns its length and sets *start; a quoted value runs to its closing
+ * quote, spaces included, else to a delimiter. 0 when no value follows. */
+static size_t pair_value(const char *s, size_t n, size_t i, int bare_colon, size_t *start) {
     size_t j = i;
     while (j < n && (is_quote(s[j]) || s[j] == '\\')) j++; /* the key's closing quote */
-    size_t eq = equals_at(s, n, j);
+    size_t eq = equals_at(s, n, j, bare_colon || j > i);
     if (!eq) return 0;
     int encoded = eq == 3;
     j += eq;
@@ -155,7 +166,7 @@ static size_t secret_at(const char *s, size_t n, size_t i, size_t *start) {
         if (c != secret_keys[k].key[0]) continue; /* cheap first: most positions start no key */
         size_t kl = strlen(secret_keys[k].key);
         if (n - i < kl || strncasecmp(s + i, secret_keys[k].key, kl)) continue;
-        if (secret_keys[k].header && i + kl < n && s[i + kl] == ':') {
+        if (secret_keys[k].form == HEADER && i + kl < n && s[i + kl] == ':') {
             size_t v = i + kl + 1, e;
             while (v < n && s[v] == ' ') v++;
             for (e = v; e < n && s[e] != '\r' && s[e] != '\n'; e++) {}
@@ -164,7 +175,7 @@ static size_t secret_at(const char *s, size_t n, size_t i, size_t *start) {
         }
         /* a key counts only when a value follows it ("password=x",
          * "password": "x"), so prose such as "passwordless" is kept */
-        if ((len = pair_value(s, n, i + kl, start))) return len;
+        if ((len = pair_value(s, n, i + kl, secret_keys[k].form != PAIR, start))) return len;
     }
     /* registered secrets, wherever they appear: the longest one here */
     size_t longest = 0;
@@ -202,6 +213,63 @@ char *sis_redact(const char *s, size_t n, size_t *outlen) {
 
 /* ------------------------------------------------------------------ writing */
 
+/* Held lines (log.hold): a command whose last message says why it failed
+ * holds its log lines, then writes those that message does not already say
+ * (log.release), so that a failure is said once. Lines still held at exit
+ * are written then. */
+typedef struct {
+    char *line;    /* "stamp level message\n", redacted */
+    size_t msg_at; /* where the message starts in it */
+} held_line;
+static struct {
+    held_line *v;
+    size_t n, cap;
+} held;
+static atomic_int holding;
+static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Keeps head + msg[0..n) as a held line; 0 when nothing is held (then, or
+ * short of memory, the caller writes the line). */
+static int hold_line(const char *head, const char *msg, size_t n) {
+    size_t at = strlen(head);
+    char *line = malloc(at + n + 2);
+    if (!line) return 0;
+    memcpy(line, head, at);
+    memcpy(line + at, msg, n);
+    memcpy(line + at + n, "\n", 2);
+    pthread_mutex_lock(&held_lock);
+    int kept = atomic_load(&holding);
+    if (kept && held.n == held.cap) {
+        size_t cap = held.cap ? 2 * held.cap : 16;
+        held_line *v = realloc(held.v, cap * sizeof *v);
+        if (v) held.v = v, held.cap = cap;
+        else kept = 0;
+    }
+    if (kept) held.v[held.n++] = (held_line){line, at};
+    pthread_mutex_unlock(&held_lock);
+    if (!kept) free(line);
+    return kept;
+}
+
+/* Writes the held lines but those whose message occurs in `except` (NULL:
+ * all), and stops holding. */
+static void release_held(const char *except) {
+    pthread_mutex_lock(&held_lock);
+    for (size_t i = 0; i < held.n; i++) {
+        const char *msg = held.v[i].line + held.v[i].msg_at;
+        size_t len = strlen(msg) - 1; /* without its newline */
+        if (!except || !memmem(except, strlen(except), msg, len)) fputs(held.v[i].line, stderr);
+        free(held.v[i].line);
+    }
+    free(held.v);
+    held.v = NULL;
+    held.n = held.cap = 0;
+    atomic_store(&holding, 0);
+    pthread_mutex_unlock(&held_lock);
+}
+
+static void release_at_exit(void) { release_held(NULL); }
+
 static void emit(int level, const char *msg, size_t len) {
     size_t n;
     char *clean = sis_redact(msg, len, &n);
@@ -210,7 +278,12 @@ static void emit(int level, const char *msg, size_t len) {
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf(stderr, "%s %-5s %.*s\n", stamp, level_names[level], (int)n, clean);
+    /* a line written while a REST request is served names it: [id] */
+    const char *id = sis_request_id();
+    char head[64];
+    snprintf(head, sizeof head, "%s %-5s %s%s%s", stamp, level_names[level], id ? "[" : "", id ? id : "",
+             id ? "] " : "");
+    if (!atomic_load(&holding) || !hold_line(head, clean, n)) fprintf(stderr, "%s%.*s\n", head, (int)n, clean);
     free(clean);
 }
 
@@ -253,6 +326,28 @@ static int l_level(lua_State *L) {
     if (!lua_isnoneornil(L, 1)) atomic_store(&current_level, luaL_checkoption(L, 1, NULL, level_names));
     lua_pushstring(L, level_names[get_level()]);
     return 1;
+}
+
+/* log.hold(): lines are held from now on (written at log.release or exit). */
+static int l_hold(lua_State *L) {
+    (void)L;
+    static int at_exit;
+    pthread_mutex_lock(&held_lock);
+    if (!at_exit) at_exit = atexit(release_at_exit) == 0;
+    atomic_store(&holding, 1);
+    pthread_mutex_unlock(&held_lock);
+    return 0;
+}
+
+/* log.release([except]): writes the held lines but those whose message
+ * `except` (redacted, as they are) already says; holding stops. */
+static int l_release(lua_State *L) {
+    size_t n;
+    const char *except = luaL_optlstring(L, 1, NULL, &n);
+    char *clean = except ? sis_redact(except, n, NULL) : NULL;
+    release_held(clean);
+    free(clean);
+    return 0;
 }
 
 static int buffer_gc(lua_State *L) {
@@ -353,7 +448,8 @@ int luaopen_sis_log(lua_State *L) {
         {"debug", l_debug}, {"info", l_info}, {"warn", l_warn}, {"error", l_error}, {NULL, NULL},
     };
     static const luaL_Reg funcs[] = {
-        {"level", l_level}, {"redact", l_redact}, {"secret", l_secret}, {"forget", l_forget}, {NULL, NULL},
+        {"level", l_level},   {"redact", l_redact}, {"secret", l_secret},
+        {"forget", l_forget}, {"hold", l_hold},     {"release", l_release}, {NULL, NULL},
     };
     if (luaL_newmetatable(L, BUFFER_MT)) {
         lua_pushcfunction(L, buffer_gc);

@@ -2,8 +2,10 @@
  * table; a condition variable wakes requests waiting for a held session.
  * The mutex is only held for lookups and copies, never while a handler runs. */
 #include "sessions.h"
+#include "request.h"
 #include "text.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@ struct sis_session {
     size_t len;
     double last_used;           /* monotonic seconds */
     sis_session_holder *holder; /* NULL when no request holds it */
+    int waiting;                /* requests waiting for it */
     sis_session *next;
 };
 
@@ -28,14 +31,11 @@ struct sis_sessions {
     pthread_cond_t released;
     double idle, last_sweep;
     size_t max, count;
+    int max_waiting;
     sis_session *buckets[BUCKETS];
 };
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+static double now(void) { return sis_monotonic(); }
 
 static int valid_key(const char *ns, const char *id) {
     size_t nl = strlen(ns);
@@ -80,7 +80,7 @@ static void unlink_free(sis_sessions *s, sis_session **link) {
 }
 
 static int expired(const sis_sessions *s, const sis_session *e, double t) {
-    return !e->holder && t - e->last_used > s->idle;
+    return !e->holder && !e->waiting && t - e->last_used > s->idle;
 }
 
 static void sweep(sis_sessions *s, double t) {
@@ -104,9 +104,25 @@ static int holds(const sis_session_holder *h, const sis_session *e) {
 static void drop_from_holder(sis_session_holder *h, const sis_session *e) {
     for (int i = 0; i < h->n; i++)
         if (h->held[i] == e) {
-            h->held[i] = h->held[--h->n];
+            h->n--;
+            h->held[i] = h->held[h->n];
+            h->created[i] = h->created[h->n];
             return;
         }
+}
+
+static void hold(sis_session_holder *h, sis_session *e, int created) {
+    e->holder = h;
+    h->held[h->n] = e;
+    h->created[h->n++] = (char)created;
+}
+
+/* Waits for a release until h's deadline: 0, or ETIMEDOUT. */
+static int wait_release(sis_sessions *s, const sis_session_holder *h) {
+    if (h->deadline <= 0) return pthread_cond_wait(&s->released, &s->lock);
+    double whole = floor(h->deadline);
+    struct timespec until = {(time_t)whole, (long)((h->deadline - whole) * 1e9)};
+    return pthread_cond_timedwait(&s->released, &s->lock, &until);
 }
 
 static char *copy(const char *state, size_t len) {
@@ -117,13 +133,18 @@ static char *copy(const char *state, size_t len) {
     return p;
 }
 
-sis_sessions *sis_sessions_new(double idle, size_t max) {
+sis_sessions *sis_sessions_new(double idle, size_t max, int max_waiting) {
     sis_sessions *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->released, NULL);
+    pthread_condattr_t attr; /* deadlines are on the monotonic clock */
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->released, &attr);
+    pthread_condattr_destroy(&attr);
     s->idle = idle;
     s->max = max;
+    s->max_waiting = max_waiting;
     s->last_sweep = now();
     return s;
 }
@@ -141,16 +162,16 @@ size_t sis_sessions_free(sis_sessions *s) {
 
 int sis_sessions_open(sis_sessions *s, sis_session_holder *h, const char *ns,
                       const char *id, const char **state, size_t *len) {
-    if (!valid_key(ns, id)) return 0;
+    if (!valid_key(ns, id)) return SIS_SESSION_NONE;
     pthread_mutex_lock(&s->lock);
     double t = now();
     sweep(s, t);
     sis_session **link;
-    int rc = 1;
+    int rc = SIS_SESSION_HELD, timed_out = 0;
     for (;;) {
         link = find(s, ns, id);
         if (!link) {
-            rc = 0;
+            rc = SIS_SESSION_NONE;
             break;
         }
         sis_session *e = *link;
@@ -158,19 +179,28 @@ int sis_sessions_open(sis_sessions *s, sis_session_holder *h, const char *ns,
         if (!e->holder) {
             if (expired(s, e, t)) {
                 unlink_free(s, link);
-                rc = 0;
+                rc = SIS_SESSION_NONE;
             } else if (h->n >= SIS_SESSION_HELD_MAX) {
-                rc = -1;
+                rc = SIS_SESSION_TOO_MANY;
             } else {
-                e->holder = h;
-                h->held[h->n++] = e;
+                hold(h, e, 0);
             }
             break;
         }
-        pthread_cond_wait(&s->released, &s->lock);
+        if (timed_out) {
+            rc = SIS_SESSION_TIMEOUT;
+            break;
+        }
+        if (s->max_waiting > 0 && e->waiting >= s->max_waiting) {
+            rc = SIS_SESSION_BUSY;
+            break;
+        }
+        e->waiting++; /* keeps it from expiring meanwhile */
+        timed_out = wait_release(s, h) != 0;
+        if ((link = find(s, ns, id)) != NULL) (*link)->waiting--; /* e may have been ended */
         t = now();
     }
-    if (rc == 1) {
+    if (rc == SIS_SESSION_HELD) {
         (*link)->last_used = t;
         *state = (*link)->state;
         *len = (*link)->len;
@@ -204,9 +234,8 @@ int sis_sessions_create(sis_sessions *s, sis_session_holder *h, const char *ns,
         sis_session **b = bucket(s, ns, e->id);
         e->next = *b;
         *b = e;
-        e->holder = h;
+        hold(h, e, 1);
         e->last_used = t;
-        h->held[h->n++] = e;
         s->count++;
         memcpy(id, e->id, SIS_SESSION_ID_LEN + 1);
         rc = 0;
@@ -268,6 +297,18 @@ void sis_sessions_release_all(sis_sessions *s, sis_session_holder *h) {
     h->n = 0;
     pthread_cond_broadcast(&s->released);
     pthread_mutex_unlock(&s->lock);
+}
+
+void sis_sessions_abort(sis_sessions *s, sis_session_holder *h) {
+    pthread_mutex_lock(&s->lock);
+    for (int i = h->n - 1; i >= 0; i--) {
+        if (!h->created[i]) continue;
+        sis_session **link = find(s, h->held[i]->ns, h->held[i]->id);
+        drop_from_holder(h, h->held[i]);
+        if (link) unlink_free(s, link);
+    }
+    pthread_mutex_unlock(&s->lock);
+    sis_sessions_release_all(s, h);
 }
 
 size_t sis_sessions_count(sis_sessions *s) {

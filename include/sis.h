@@ -28,6 +28,12 @@ lua_State *sis_state_new(const sis_options *opt);
  * the stack and the Lua status code is returned. */
 int sis_pcall(lua_State *L, int nargs, int nresults);
 
+/* Installs a count hook that stops Lua work past the deadline of the REST
+ * request the thread serves (engine/request.h): the request's coroutine
+ * yields (its runner abandons it), a script's own coroutine raises. It acts
+ * only where the coroutine can yield, never inside a C function. */
+void sis_state_stop_at_deadline(lua_State *L);
+
 /* Loads and runs the script at path with the global `arg` set the way lua.c
  * does (arg[0] = path, arg[1..] = argv). Prints an error to stderr and returns
  * 1 on failure, 0 on success. */

@@ -88,20 +88,6 @@ local die = cmd.die
 
 local function is_tty(fd) return os.execute("test -t " .. fd) == true end
 
-local function read_password()
-  local env = os.getenv("SIS_FOCUS_PASSWORD")
-  if env then return env end
-  if not is_tty(0) then return io.read("l") or die("no password (SIS_FOCUS_PASSWORD or stdin)") end
-  io.stderr:write("Focus password: ")
-  io.stderr:flush()
-  os.execute("stty -echo")
-  local ok, pw = pcall(io.read, "l")
-  os.execute("stty echo")
-  io.stderr:write("\n")
-  if not ok or not pw then die("no password given") end
-  return pw
-end
-
 local function int_arg(s, what)
   local v = s and s:find("^%d+$") and math.tointeger(tonumber(s))
   if not v then die(string.format("%s must be a number, got %s", what, s and ("'" .. s .. "'") or "nothing")) end
@@ -172,7 +158,8 @@ local function endpoint_of(words)
   die("unknown endpoint '" .. name .. "' (sis focus --help)")
 end
 
-local opts, words = cmd.options(arg, { url = true, user = true, year = true, mp = true, timeout = true, login = true },
+local opts, words = cmd.options(arg,
+  { url = true, user = true, year = true, mp = true, timeout = cli.seconds, login = true },
   { url = os.getenv("SIS_FOCUS_URL"), user = os.getenv("SIS_FOCUS_USER"), login = os.getenv("SIS_FOCUS_LOGIN") },
   { password = "the password is never taken from the command line: set SIS_FOCUS_PASSWORD or type it when asked" })
 if not opts.url then die("--url is required (sis focus --help)") end
@@ -183,11 +170,12 @@ local FLOWS = { native = true, saml = true, auto = true }
 if opts.login == "" then opts.login = nil end
 if opts.login and not FLOWS[opts.login] then die("--login must be native, saml or auto, not '" .. opts.login .. "'") end
 local endpoint, args = endpoint_of(words)
-local timeout = opts.timeout and int_arg(opts.timeout, "--timeout") or 30
+local timeout = opts.timeout or 30
 local switch = opts.year and { year = int_arg(opts.year, "--year"), mp_id = int_arg(opts.mp, "--mp") }
 
 local state, login_status, msg = focus.login {
-  base_url = opts.url, username = opts.user, password = read_password(), timeout = timeout, login = opts.login,
+  base_url = opts.url, username = opts.user, password = cmd.password("SIS_FOCUS_PASSWORD", "Focus password"),
+  timeout = timeout, login = opts.login,
 }
 if not state then die(string.format("login failed (%d): %s", login_status, msg), 1) end
 

@@ -11,8 +11,8 @@ Calls one ScoDoc 7 API function and prints its normalised answer as JSON
 (docs/scodoc.md). Parameters use ScoDoc's names; dept=DEPT gives the
 department (all functions but list_depts); a name given twice makes a list
 (group_ids=G1 group_ids=G2, or group_ids=G1,G2). Dates as yyyy-mm-dd.
-The password comes from the environment variable SIS_SCODOC_PASSWORD
-(never from the command line).
+The password comes from the environment variable SIS_SCODOC_PASSWORD or is
+asked for (never on the command line).
 
 options:
   --url URL      ScoDoc base URL, e.g. https://scodoc.example.org/ (env SIS_SCODOC_URL)
@@ -48,7 +48,7 @@ example:
 local cmd = cli.new("scodoc", USAGE)
 local die = cmd.die
 
-local opts, words = cmd.options({ ... }, { url = true, user = true, via = true, auth = true, timeout = true },
+local opts, words = cmd.options({ ... }, { url = true, user = true, via = true, auth = true, timeout = cli.seconds },
   { url = os.getenv("SIS_SCODOC_URL"), user = os.getenv("SIS_SCODOC_USER"),
     via = "json", auth = "cookie", timeout = 30 },
   { password = "the password comes from SIS_SCODOC_PASSWORD, never the command line" })
@@ -89,8 +89,7 @@ end
 
 -- anonymous, ScoDoc lists nothing and refuses the rest: a user is needed
 if not opts.user then fail("no user name: give --user or SIS_SCODOC_USER") end
-local password = os.getenv("SIS_SCODOC_PASSWORD")
-if not password then die("no password: set SIS_SCODOC_PASSWORD") end
+local password = cmd.password("SIS_SCODOC_PASSWORD", "ScoDoc password")
 local ok, c = pcall(client.new, { base_url = opts.url, username = opts.user,
   password = password, auth = opts.auth, timeout = timeout })
 if not ok then die((tostring(c):gsub("^.-client%.new: ", ""))) end

@@ -27,9 +27,16 @@ local function env_positive(name, default)
   return n and n > 0 and n or default
 end
 
+-- An upstream URL from the environment; empty is unset (engine/server.c
+-- checked it at start-up).
+local function env_url(name)
+  local url = os.getenv(name)
+  return url ~= "" and url or nil
+end
+
 local config = {
-  focus_url = os.getenv("SIS_FOCUS_URL"),
-  scodoc_url = os.getenv("SIS_SCODOC_URL"),
+  focus_url = env_url("SIS_FOCUS_URL"),
+  scodoc_url = env_url("SIS_SCODOC_URL"),
   timeout = env_positive("SIS_TIMEOUT", 20),
   session_idle = env_positive("SIS_SESSION_IDLE", 1200),
 }
@@ -42,13 +49,16 @@ end
 
 local endpoints = json.array()
 local lists = {}
+local modules = {} -- name -> "loaded" | "failed" | "not present", for /health
 for name in (os.getenv("SIS_ROUTES") or "focus.rest,scodoc.rest"):gmatch("[^,%s]+") do
   local file = package.searchpath(name, package.path)
   if not file then
+    modules[name] = "not present"
     say("info", "serve: route module %s not present, skipped", name)
   else
     local ok, routes = xpcall(function() return router.check(require(name), name) end,
       debug.traceback)
+    modules[name] = ok and "loaded" or "failed"
     if ok then
       lists[#lists + 1] = routes
       endpoints[#endpoints + 1] = router.prefix(routes)
@@ -60,10 +70,37 @@ for name in (os.getenv("SIS_ROUTES") or "focus.rest,scodoc.rest"):gmatch("[^,%s]
   end
 end
 
+-- GET <prefix> (e.g. /api/v3) lists the module's routes, unless the module
+-- serves that path itself (its routes come first).
+local indexes = {}
+for i, list in ipairs(lists) do
+  local listed = json.array()
+  for _, r in ipairs(list) do listed[#listed + 1] = r.method .. " " .. r.path end
+  indexes[#indexes + 1] = { method = "GET", path = endpoints[i], handler = function()
+    return 200, { prefix = endpoints[i], routes = listed }
+  end }
+end
+
+-- Liveness (any answer) and readiness: every route module that is present
+-- loaded, and an upstream URL set.
+local function health()
+  local ready = config.focus_url ~= nil or config.scodoc_url ~= nil
+  for _, state in pairs(modules) do ready = ready and state ~= "failed" end
+  return ready and 200 or 503, {
+    live = true,
+    ready = ready,
+    routes = modules,
+    focus_url = config.focus_url and "set" or "not set",
+    scodoc_url = config.scodoc_url and "set" or "not set",
+  }
+end
+
 local index = { name = "sis", version = require("sis").version, endpoints = endpoints }
 table.insert(lists, 1, router.check({
   { method = "GET", path = "/", handler = function() return 200, index end },
+  { method = "GET", path = "/health", handler = health },
 }, "server.app"))
+lists[#lists + 1] = router.check(indexes, "server.app")
 local routes = router.new(lists)
 
 local function accepts_gzip(header)
@@ -90,9 +127,17 @@ local function header_lines(out, name, value)
 end
 
 -- Encodes the handler's answer; raises (caught by the caller) on a bad one.
+-- A 5xx {error = "..."} names the request, so that its log lines can be
+-- found (engine/server.c adds X-Request-Id to every answer).
 local function encode(req, status, body, headers, cookies)
   if math.type(status) ~= "integer" or status < 100 or status > 599 then
     error("handler returned a bad status: " .. tostring(status), 0)
+  end
+  if status >= 500 and type(body) == "table" and type(body.error) == "string" and req.id ~= "" then
+    local named = {}
+    for k, v in pairs(body) do named[k] = v end
+    named.error = string.format("%s (request %s)", body.error, req.id)
+    body = named
   end
   if headers ~= nil and type(headers) ~= "table" then error("handler returned bad headers", 0) end
   local given, lines = {}, {}
@@ -163,8 +208,8 @@ end
 return function(req)
   local route, params, allow = routes:match(req.method, req.path)
   if not route then
-    if params == 405 then return fail(req, 405, "method not allowed", { Allow = allow }) end
-    return fail(req, 404, "not found")
+    if params == 405 then return fail(req, 405, "Method not allowed", { Allow = allow }) end
+    return fail(req, 404, "Not found") -- spelled as focus-api spells its own
   end
   req.params = params
   req.query, req.query_all = router.parse_query(req.query_string)

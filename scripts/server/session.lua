@@ -3,17 +3,17 @@
 --
 -- The states live in the C store (sis.server), JSON-encoded, one cookie per
 -- namespace: sis_<ns> = 128-bit random id (HttpOnly, SameSite=Lax, Path=/).
--- Every session named by the request's cookies is taken (held) before the
--- handler runs, in namespace order, so two requests of one session run one
--- after the other and two requests of one client can never wait on each other
--- in a cycle. The C side lets go of them when the request ends.
+-- engine/server.c reads the request's cookies and takes (holds) the sessions
+-- they name before the front runs (waiting there, boundedly, so that a
+-- request waiting for its session holds no Lua state); two requests of one
+-- session run one after the other. The C side lets go of them when the
+-- request ends.
 local server = require "sis.server"
 local json = require "sis.json"
 
 local M = {}
 
 local ATTRS = "; Path=/; HttpOnly; SameSite=Lax"
-local MAX_FROM_COOKIES = 4 -- the store lets a request hold 8; keep room for new ones
 
 local function is_ns(ns)
   return type(ns) == "string" and #ns <= 15 and ns:match("^[a-z][a-z0-9_]*$") ~= nil
@@ -23,35 +23,10 @@ local function check_ns(ns)
   if not is_ns(ns) then error("bad session namespace " .. tostring(ns), 3) end
 end
 
--- Cookie values hold no blanks (RFC 6265); a pair with blanks inside its
--- value is skipped. ("(.-)%s*$" trimmed in quadratic time: a 16 KB header of
--- blanks cost 2 s of CPU.)
-local function parse_cookies(header)
-  local out = {}
-  for pair in (header or ""):gmatch("[^;]+") do
-    local name, value = pair:match("^%s*([^=%s]+)%s*=%s*(%S*)%s*$")
-    if name and out[name] == nil then out[name] = value end
-  end
-  return out
-end
-
--- Opens the request's sessions and installs the session functions on req.
--- Returns the request's session record for commit/abort.
+-- Installs the session functions on req. Returns the request's session
+-- record for commit/abort.
 function M.attach(req)
-  local cookies = parse_cookies(req.headers.cookie)
-  local names = {}
-  for name, value in pairs(cookies) do
-    local ns = name:match("^sis_(.*)$")
-    if is_ns(ns) and #value == 32 and value:match("^[0-9a-f]+$") then names[#names + 1] = ns end
-  end
-  table.sort(names)
-  local open = {} -- ns -> { id, json = stored text, state = decoded table, new, ended }
-  for i = 1, math.min(#names, MAX_FROM_COOKIES) do
-    local ns = names[i]
-    local id = cookies["sis_" .. ns]
-    local text = server.session_open(ns, id)
-    if text then open[ns] = { id = id, json = text } end
-  end
+  local open = server.held() -- ns -> { id, json = stored text, state = decoded table, new, ended }
   local secure = req.headers["x-forwarded-proto"] == "https" and "; Secure" or ""
   local rec = { open = open, attrs = ATTRS .. secure }
 

@@ -1,6 +1,7 @@
 /* The REST front's session store (engine/sessions.c): ids, holding rules,
  * serialisation of one session's requests, expiry and limits. */
 #include "check.h"
+#include "request.h"
 #include "sessions.h"
 
 #include <pthread.h>
@@ -14,7 +15,7 @@ static void nap(double seconds) {
 }
 
 static void test_create_open_save_destroy(void) {
-    sis_sessions *s = sis_sessions_new(60, 0);
+    sis_sessions *s = sis_sessions_new(60, 0, 0);
     sis_session_holder a = {0}, b = {0};
     char id[SIS_SESSION_ID_LEN + 1], id2[SIS_SESSION_ID_LEN + 1];
     CHECK(sis_sessions_create(s, &a, "focus", "{\"n\":1}", 7, id) == 0);
@@ -48,7 +49,7 @@ static void test_create_open_save_destroy(void) {
 }
 
 static void test_limits(void) {
-    sis_sessions *s = sis_sessions_new(60, 3);
+    sis_sessions *s = sis_sessions_new(60, 3, 0);
     sis_session_holder h = {0};
     char id[SIS_SESSION_ID_LEN + 1];
     for (int i = 0; i < 3; i++) CHECK(sis_sessions_create(s, &h, "focus", "{}", 2, id) == 0);
@@ -57,7 +58,7 @@ static void test_limits(void) {
     sis_sessions_release_all(s, &h);
     CHECK(sis_sessions_free(s) == 3);
 
-    s = sis_sessions_new(60, 0);
+    s = sis_sessions_new(60, 0, 0);
     char ids[SIS_SESSION_HELD_MAX + 1][SIS_SESSION_ID_LEN + 1];
     for (int i = 0; i < SIS_SESSION_HELD_MAX; i++)
         CHECK(sis_sessions_create(s, &h, "focus", "{}", 2, ids[i]) == 0);
@@ -76,7 +77,7 @@ static void test_limits(void) {
 }
 
 static void test_expiry(void) {
-    sis_sessions *s = sis_sessions_new(0.05, 0);
+    sis_sessions *s = sis_sessions_new(0.05, 0, 0);
     sis_session_holder h = {0};
     char idle[SIS_SESSION_ID_LEN + 1], held[SIS_SESSION_ID_LEN + 1];
     CHECK(sis_sessions_create(s, &h, "focus", "{\"password\":\"pw\"}", 17, idle) == 0);
@@ -118,7 +119,7 @@ static void *incrementer(void *arg) {
 }
 
 static void test_serialised(void) {
-    shared = sis_sessions_new(60, 0);
+    shared = sis_sessions_new(60, 0, 0);
     sis_session_holder h = {0};
     CHECK(sis_sessions_create(shared, &h, "focus", "0", 1, shared_id) == 0);
     sis_sessions_release_all(shared, &h);
@@ -149,7 +150,7 @@ static void *waiter(void *arg) {
 }
 
 static void test_destroy_wakes_waiters(void) {
-    shared = sis_sessions_new(60, 0);
+    shared = sis_sessions_new(60, 0, 0);
     sis_session_holder h = {0};
     CHECK(sis_sessions_create(shared, &h, "focus", "{}", 2, shared_id) == 0);
     int rc = 99;
@@ -162,11 +163,77 @@ static void test_destroy_wakes_waiters(void) {
     sis_sessions_free(shared);
 }
 
+/* A wait ends at the holder's deadline; beyond max_waiting waiters a request
+ * is refused at once (issue 15: 16 requests of one session queued without
+ * limit, the last answered after 48 s). */
+typedef struct {
+    double deadline, took;
+    int rc;
+} waiting;
+
+static void *timed_waiter(void *arg) {
+    waiting *w = arg;
+    sis_session_holder h = {.deadline = w->deadline};
+    const char *state;
+    size_t len;
+    double t0 = sis_monotonic();
+    w->rc = sis_sessions_open(shared, &h, "focus", shared_id, &state, &len);
+    w->took = sis_monotonic() - t0;
+    sis_sessions_release_all(shared, &h);
+    return NULL;
+}
+
+static void test_bounded_wait(void) {
+    shared = sis_sessions_new(60, 0, 2);
+    sis_session_holder h = {0};
+    CHECK(sis_sessions_create(shared, &h, "focus", "{}", 2, shared_id) == 0);
+    waiting w[3];
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        w[i] = (waiting){.deadline = sis_monotonic() + 0.3, .rc = 99};
+        pthread_create(&th[i], NULL, timed_waiter, &w[i]);
+        nap(0.03); /* in order: the third finds two waiting */
+    }
+    for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
+    CHECK(w[0].rc == SIS_SESSION_TIMEOUT && w[1].rc == SIS_SESSION_TIMEOUT);
+    CHECK(w[0].took > 0.25 && w[0].took < 2);
+    CHECK(w[2].rc == SIS_SESSION_BUSY && w[2].took < 0.1);
+    /* released in time: the waiter gets it */
+    w[0] = (waiting){.deadline = sis_monotonic() + 5, .rc = 99};
+    pthread_create(&th[0], NULL, timed_waiter, &w[0]);
+    nap(0.05);
+    sis_sessions_release_all(shared, &h);
+    pthread_join(th[0], NULL);
+    CHECK(w[0].rc == SIS_SESSION_HELD && w[0].took < 1);
+    sis_sessions_free(shared);
+}
+
+/* A request that did not finish loses the sessions it created, keeps the others. */
+static void test_abort(void) {
+    sis_sessions *s = sis_sessions_new(60, 0, 0);
+    sis_session_holder h = {0};
+    char old[SIS_SESSION_ID_LEN + 1], fresh[SIS_SESSION_ID_LEN + 1];
+    CHECK(sis_sessions_create(s, &h, "focus", "{}", 2, old) == 0);
+    sis_sessions_release_all(s, &h);
+    const char *state;
+    size_t len;
+    CHECK(sis_sessions_open(s, &h, "focus", old, &state, &len) == SIS_SESSION_HELD);
+    CHECK(sis_sessions_create(s, &h, "scodoc", "{}", 2, fresh) == 0);
+    sis_sessions_abort(s, &h);
+    CHECK(h.n == 0);
+    CHECK(sis_sessions_open(s, &h, "scodoc", fresh, &state, &len) == SIS_SESSION_NONE);
+    CHECK(sis_sessions_open(s, &h, "focus", old, &state, &len) == SIS_SESSION_HELD);
+    sis_sessions_release_all(s, &h);
+    CHECK(sis_sessions_free(s) == 1);
+}
+
 int main(void) {
     test_create_open_save_destroy();
     test_limits();
     test_expiry();
     test_serialised();
     test_destroy_wakes_waiters();
+    test_bounded_wait();
+    test_abort();
     return check_report("test_sessions");
 }

@@ -159,3 +159,42 @@ t.test("redaction masks whole quoted values, encoded pairs, session= and URL pas
   t.eq(log.redact("https://xhunter2:pw@host"), "https://x***:***@host")
   log.forget("hunter2")
 end)
+
+t.test("ordinary log lines survive redaction: only values of secret keys are masked", function()
+  -- lines sis writes itself (server/app.lua, server.c, the services)
+  for _, line in ipairs {
+    "POST /api/v3/session: handler failed: scripts/focus/rest.lua:40: boom",
+    "POST /api/scodoc/session: cannot store the session: session store full",
+    "DELETE /api/v3/session 200 1.4 ms",
+    "GET /api/v3/session: bad answer: handler returned a bad status: nil",
+    "serve: stopped (3 sessions wiped)",
+    "focus: session expired, logging in again",
+  } do
+    t.eq(log.redact(line), line)
+  end
+  -- the secrets those keys guard are still masked, in each form they take
+  t.eq(log.redact("session=abc123 session_id=def"), "session=*** session_id=***")
+  t.eq(log.redact('{"session": "abc", "session_id": "d e"}'), '{"session": "***", "session_id": "***"}')
+  t.eq(log.redact([[{\"session\":\"abc\"}]]), [[{\"session\":\"***\"}]])
+  t.eq(log.redact("password: hunter2 passwd:x2 token: abc def"), "password: *** passwd:*** token: *** def")
+  t.eq(log.redact("data=session%3Dabc%26y%3D1"), "data=session%3D***%26y%3D1")
+end)
+
+t.test("held log lines are written at release but those the final message repeats, and at exit", function()
+  local code, out, err = t.exec(t.sis .. [[ run - <<'X'
+local log = require "sis.log"
+log.hold()
+log.warn("kept line")
+log.warn("focus: connect: refused password=hunter2")
+io.stderr:write("before release\n")
+log.release("login failed (502): focus: connect: refused password=hunter2")
+log.warn("written at once")
+log.hold()
+log.warn("held at exit")
+os.exit(3)
+X]])
+  t.eq({ code, out }, { 3, "" })
+  local lines = {}
+  for line in err:gmatch("[^\n]+") do lines[#lines + 1] = line:gsub("^%d%d%d%d%-%d%d%-%d%dT[%d:]+ ", "") end
+  t.eq(lines, { "before release", "warn  kept line", "warn  written at once", "warn  held at exit" })
+end)

@@ -86,7 +86,7 @@ t.test("a command's script comes from the scripts directory, never the current o
   os.execute("rm -rf " .. dir)
   t.eq(out, "")
   t.eq(code, 2)
-  t.match(err, "cannot find script 'cli/zzz'")
+  t.match(err, "unknown command 'zzz'")
 end)
 
 t.test("serve refuses a thread count that is not a number in range", function()

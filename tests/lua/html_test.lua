@@ -514,6 +514,19 @@ t.test("what the pre-scan lets through is bounded by gumbo's CPU budget", functi
   t.fails("^html: parse over its CPU time budget %(1204 ms%)$", html.parse("<div " .. table.concat(names, " ") .. ">"))
 end)
 
+t.test("gumbo's memory is capped per document, in proportion to its size", function()
+  -- issue 15: 8 MB of <p> (within max_size) took about 1 GB before the CPU
+  -- budget stopped it. Bare <p> cost gumbo 110 bytes per byte; the cap is
+  -- 48 per byte plus 16 MiB (160 MiB at most), above the 12 to 40 of pages
+  local p = ("<p>"):rep(400000)
+  t.fails("^html: parse over its memory cap %(70 MB for 1200000 bytes%)$", html.parse(p))
+  -- the same size in ordinary markup parses
+  local rows = ("<tr><td class=\"x\">cell</td><td>more</td></tr>"):rep(30000)
+  local doc = assert(html.parse("<table>" .. rows .. "</table>"))
+  t.eq(#doc:select("td.x"), 30000)
+  doc:close()
+end)
+
 t.test("legit deep-ish and sloppy pages still parse", function()
   -- 60 nested tables with unclosed cells and rows
   local nested = ("<table><tr><td>"):rep(60) .. "deep" .. ("</table>"):rep(60)

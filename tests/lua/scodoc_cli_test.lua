@@ -93,8 +93,8 @@ test("sis scodoc errors: ScoDoc's, arguments, password on the command line", fun
     "sis scodoc: dept must be a department acronym (letters, digits, _ and -)\n" })
   t.eq({ scodoc("--password x list_depts") },
        { 2, "", "sis scodoc: the password comes from SIS_SCODOC_PASSWORD, never the command line\n" })
-  t.eq({ scodoc("list_depts", "SIS_SCODOC_URL=" .. fake.url .. " SIS_SCODOC_USER=lecteur_api ") },
-       { 2, "", "sis scodoc: no password: set SIS_SCODOC_PASSWORD\n" })
+  t.eq({ scodoc("list_depts </dev/null", "SIS_SCODOC_URL=" .. fake.url .. " SIS_SCODOC_USER=lecteur_api ") },
+       { 2, "", "sis scodoc: no ScoDoc password (set SIS_SCODOC_PASSWORD or give it on stdin)\n" })
   t.eq({ scodoc("etud_info etudid=EID3101") }, { 2, "", "sis scodoc: etud_info needs dept=DEPT\n" })
   t.eq({ scodoc("no_such") }, { 2, "", "sis scodoc: unknown function no_such (sis scodoc --help)\n" })
   t.eq({ scodoc("etud_info dept=INFO EID3101") }, { 2, "", "sis scodoc: expected name=value, got 'EID3101'\n" })

@@ -1,8 +1,9 @@
 -- REST front under concurrency: many sessions at once never see each other's
 -- data, upstream cookies included (over HTTP and HTTPS, on the upstream
--- connections the workers keep), one session's requests run one at a time,
--- different sessions run in parallel, and upstream calls are bounded by
--- config.timeout (504).
+-- connections the workers keep), one session's requests run one at a time (a
+-- bounded queue of them), different sessions run in parallel, and a request
+-- has one deadline (SIS_TIMEOUT) for its waits, its upstream calls and its
+-- Lua work.
 local t = require "testlib"
 local http = require "sis.http"
 local json = require "sis.json"
@@ -10,7 +11,8 @@ local test_ca = require "test_ca"
 local H = dofile(t.root .. "/tests/lua/fixtures_server/harness.lua")
 
 local ca = test_ca.make()
-local srv = H.start({ SIS_TIMEOUT = "1", SIS_CA_FILE = ca.bundle }, "--threads 16")
+local srv = H.start({ SIS_SESSION_QUEUE = "16", SIS_CA_FILE = ca.bundle }, "--threads 16")
+local short = H.start({ SIS_TIMEOUT = "1" }, "--threads 16")
 local UPSTREAM = "python3 " .. t.root .. "/tests/servers/http_test_server.py"
 local upstreams = {
   http = t.server(UPSTREAM),
@@ -25,12 +27,13 @@ local function upstream_stats(up)
 end
 
 -- One http session (own cookie jar) per client, logged in with its own name.
-local function clients(n)
+local function clients(n, server)
+  server = server or srv
   local out = {}
   for i = 1, n do
     local s = http.session { timeout = 30 }
     local name = string.format("client-%02d", i)
-    local res = assert(s:post(srv.url .. "/t/login", { json = { name = name, password = "pw" .. i } }))
+    local res = assert(s:post(server.url .. "/t/login", { json = { name = name, password = "pw" .. i } }))
     t.eq(res.status, 200)
     local id = s:cookie("sis_test")
     t.ok(id and #id == 32, "login cookie for " .. name)
@@ -140,10 +143,66 @@ end)
 t.test("an upstream slower than config.timeout answers 504, the worker is freed", function()
   local s <close> = http.session { timeout = 30 }
   local slow = srv.url .. "/t/sleep?s=3"
-  local res = assert(s:get(srv.url .. "/t/upstream?url=" .. http.encode_query { x = slow }:sub(3)))
+  local res = assert(s:get(short.url .. "/t/upstream?url=" .. http.encode_query { x = slow }:sub(3)))
   t.eq(res.status, 504)
-  t.match(json.decode(res.body).error, "^timeout: ")
-  res = assert(s:get(srv.url .. "/t/upstream?url=" .. http.encode_query { x = srv.url .. "/t/hello" }:sub(3)))
+  t.match(json.decode(res.body).error, "^timeout: .* %(request %x+%)$")
+  res = assert(s:get(short.url .. "/t/upstream?url=" .. http.encode_query { x = srv.url .. "/t/hello" }:sub(3)))
   t.eq(res.status, 200)
   t.eq(json.decode(res.body), { status = 200 })
+end)
+
+-- issue 15: 16 concurrent requests of one cookie with a slow upstream took
+-- all 16 workers and were answered one after another, the last after 48 s
+-- at SIS_TIMEOUT=3.
+t.test("requests of one session wait boundedly: beyond the queue 429, past the deadline 503", function()
+  local c = clients(1, short)[1]
+  local s <close> = http.session { per_host = 16, timeout = 60 }
+  local reqs = {}
+  for i = 1, 16 do reqs[i] = { url = short.url .. "/t/me?wait=0.6&i=" .. i, headers = { Cookie = "sis_test=" .. c.id } } end
+  local t0 = os.time()
+  local statuses, retry = {}, true
+  for _, res in ipairs(s:request_all(reqs)) do
+    statuses[res.status] = (statuses[res.status] or 0) + 1
+    if res.status ~= 200 then
+      retry = retry and res.headers["retry-after"] == "1"
+      t.match(json.decode(res.body).error, res.status == 429 and "too many requests of this session" or "busy")
+    end
+  end
+  t.ok(os.time() - t0 <= 3, "the last answer came after " .. (os.time() - t0) .. " s")
+  t.ok(retry, "Retry-After on every refusal")
+  -- one ran (0.6 s) while four waited, the other eleven were refused at
+  -- once; the next ran past its deadline (504), the rest waited until
+  -- theirs (503)
+  t.eq(statuses[429], 11, "refused at once")
+  t.ok((statuses[200] or 0) >= 1, "served: " .. t.show(statuses))
+  t.eq((statuses[200] or 0) + (statuses[503] or 0) + (statuses[504] or 0), 5, t.show(statuses))
+  close_all { c }
+  -- meanwhile other sessions were not held up: the workers were free
+  t.eq(H.request(short, "GET", "/t/hello").status, 200)
+end)
+
+-- issue 15: SIS_TIMEOUT was per fetch, and Lua work had no bound at all (a
+-- quadratic parser held a worker for minutes).
+t.test("Lua work past the deadline is stopped: 504 naming the request, the script and line in the log", function()
+  local before = os.time()
+  local r = H.request(short, "GET", "/t/spin")
+  t.eq(r.status, 504)
+  local id = r.headers["x-request-id"]
+  t.eq(r.json, { error = "the request did not finish within 1 s (request " .. id .. ")" })
+  t.ok(os.time() - before <= 3, "stopped late")
+  local log = short.log()
+  t.match(log, "%[" .. id .. "%] deadline: the request ran past its time, stopped at [^\n]*testroutes%.lua:%d+\n")
+  t.match(log, "%[" .. id .. "%] GET /t/spin 504 ")
+  -- a pcall in the handler cannot swallow it, and the worker serves on
+  r = H.request(short, "GET", "/t/spin?pcall=1")
+  t.eq(r.status, 504)
+  t.eq(H.request(short, "GET", "/t/hello").status, 200)
+end)
+
+t.test("a session started by a request stopped at its deadline is dropped", function()
+  local r = H.request(short, "POST", "/t/login/spin", { json = { name = "late" } })
+  t.eq(r.status, 504)
+  t.eq(r.headers["set-cookie"], nil)
+  local log = H.stop_and_log(short)
+  t.match(log, "serve: stopped %(1 sessions wiped%)") -- the one client of the queue test
 end)

@@ -52,7 +52,7 @@ for _, gen in ipairs(E.generations) do
       if gen.later then t.ok(stats.app_calls >= 2 and stats.domain_requests >= 1, "the later APIs were used") end
       local log = srv.log()
       t.ok(not log:find(fake.password, 1, true), "the password is in the server log")
-      t.match(log, "info  GET /api/v3/portal 200 [%d.]+ ms\n")
+      t.match(log, "info  %[%x+%] GET /api/v3/portal 200 [%d.]+ ms\n")
       srv.stop()
       focus.stop()
     end)

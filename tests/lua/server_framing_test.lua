@@ -97,3 +97,96 @@ t.test("an absolute-form request target naming this server is served (RFC 9112 3
   local status, body = raw("GET " .. target .. " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
   t.eq({ status, body }, { 200, H.request(srv, "GET", "/t/hello").json })
 end)
+
+-- issue 15 item 4: civetweb keeps 64 header fields and drops the rest
+-- silently, so a Content-Length placed after them went unseen and the body
+-- ran as a second request.
+t.test("as many header fields as civetweb keeps: 431, nothing hides past them", function()
+  local smuggled = "GET /t/items/SMUGGLED HTTP/1.1\r\nHost: x\r\n\r\n"
+  local fill = {}
+  for i = 1, 63 do fill[i] = "X-Fill-" .. i .. ": y\r\n" end
+  local status, body, closed = raw("POST /t/echo HTTP/1.1\r\nHost: x\r\n" .. table.concat(fill)
+    .. "Content-Length: " .. #smuggled .. "\r\n\r\n" .. smuggled)
+  t.eq(status, 431)
+  t.eq(body, { error = "too many header fields" })
+  t.ok(closed, "connection left open")
+  t.ok(not srv.log():find("SMUGGLED", 1, true), "the smuggled request ran")
+  -- 63 fields: served
+  status = raw("GET /t/hello HTTP/1.1\r\nHost: x\r\n" .. table.concat(fill, "", 1, 61) .. "Connection: close\r\n\r\n")
+  t.eq(status, 200)
+end)
+
+-- issue 15 item 10
+t.test("HTTP/1.1 needs exactly one Host; Content-Length is plain digits", function()
+  local status, body, closed = raw("GET /t/hello HTTP/1.1\r\n\r\n")
+  t.eq({ status, body }, { 400, { error = "Host header required" } })
+  t.ok(closed, "connection left open")
+  status, body = raw("GET /t/hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+  t.eq({ status, body }, { 400, { error = "more than one Host header" } })
+  status = raw("GET /t/hello HTTP/1.0\r\n\r\n") -- HTTP/1.0 has no Host to require
+  t.eq(status, 200)
+  for _, bad in ipairs { "+3", " 3 x", "3, 3", "0x3" } do
+    status, body, closed = raw("POST /t/echo HTTP/1.1\r\nHost: x\r\nContent-Length: " .. bad .. "\r\n\r\nabc")
+    t.eq({ status, body }, { 400, { error = "invalid Content-Length" } }, bad)
+    t.ok(closed, "connection left open")
+  end
+end)
+
+-- What Debian's civetweb 1.15 does not let sis answer (docs/server.md): it
+-- closes the connection without calling the front.
+t.test("OPTIONS * and an absolute-form target on another port: civetweb closes without an answer", function()
+  local _, _, closed, answer = raw("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n")
+  t.eq(answer, "")
+  t.ok(closed, "connection left open")
+  _, _, closed, answer = raw(string.format("GET http://127.0.0.1:%d/t/hello HTTP/1.1\r\nHost: x\r\n\r\n", srv.port + 1))
+  t.eq(answer, "")
+  t.ok(closed, "connection left open")
+end)
+
+-- issue 15 item 1: a body trickled a byte at a time held a worker for ever.
+t.test("a body that comes too slowly is a 408, and the connection goes", function()
+  local slow = H.start({ SIS_READ_TIMEOUT = "1", SIS_READ_RATE = "100" }, "--threads 1")
+  local before = os.time()
+  local code, out = t.exec(string.format([[python3 -c '
+import socket, time
+s = socket.create_connection(("127.0.0.1", %d))
+s.sendall(b"POST /t/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{")
+s.settimeout(0.5)
+data = b""
+for _ in range(30):
+    try:
+        chunk = s.recv(65536)
+        if not chunk: break
+        data += chunk
+    except socket.timeout:
+        try: s.sendall(b" ")
+        except OSError: break
+print(data.decode().split("\r\n")[0], data.decode().split("\r\n\r\n")[-1])
+']], slow.port))
+  t.eq(code, 0)
+  t.eq(out, 'HTTP/1.1 408 Request Time-out {"error": "request body too slow"}\n')
+  t.ok(os.time() - before <= 8, "cut off after " .. (os.time() - before) .. " s") -- 1.5 s alone
+  -- the only worker was never held: a request served at once
+  t.eq(H.request(slow, "GET", "/t/hello").status, 200)
+  slow.stop()
+end)
+
+-- Keep-alive only while connection threads are free: past 3/4 of them taken,
+-- answers close their connection.
+t.test("keep-alive is refused once most connection threads are taken", function()
+  local few = H.start({ SIS_CONNECTIONS = "4" }, "--threads 2")
+  local code, out = t.exec(string.format([[python3 -c '
+import socket, time
+idle = [socket.create_connection(("127.0.0.1", %d)) for _ in range(2)]
+time.sleep(0.5)  # taken by their threads
+s = socket.create_connection(("127.0.0.1", %d))
+s.sendall(b"GET /t/hello HTTP/1.1\r\nHost: x\r\n\r\n")
+s.settimeout(5)
+print([l for l in s.recv(65536).decode().split("\r\n") if l.startswith("Connection")][0])
+']], few.port, few.port))
+  t.eq(code, 0)
+  t.eq(out, "Connection: close\n")
+  -- with the threads free again, keep-alive as usual
+  t.eq(H.request(few, "GET", "/t/hello", { headers = { Connection = "keep-alive" } }).headers.connection, "keep-alive")
+  few.stop()
+end)

@@ -67,7 +67,7 @@ t.test("a broken route module is logged and switched off; fixing it brings it ba
   t.eq(r.status, 404)
   t.eq(H.request(srv, "GET", "/").json.endpoints, {})
   local log = srv.log()
-  t.match(log, "error serve: route module testroutes %([^)]*testroutes%.lua%) failed to load, its routes are off: .-testroutes%.lua:%d+: unexpected symbol")
+  t.match(log, "error %[%x+%] serve: route module testroutes %([^)]*testroutes%.lua%) failed to load, its routes are off: .-testroutes%.lua:%d+: unexpected symbol")
   -- logged once for the generation, not once per worker
   for _ = 1, 6 do H.request(srv, "GET", "/") end
   local _, count = srv.log():gsub("failed to load", "")
@@ -88,7 +88,7 @@ t.test("a broken front answers 500 JSON and recovers once fixed", function()
   local good = edit(srv.scripts, "server/app.lua", "local GZIP_MIN = 1024", "local GZIP_MIN = = 1024")
   local r = H.request(srv, "GET", "/t/hello")
   t.eq(r.status, 500)
-  t.eq(r.json, { error = "internal error" })
+  t.eq(r.json, { error = "internal error (request " .. r.headers["x-request-id"] .. ")" })
   t.match(srv.log(), "serve: cannot load the front %(server/app%.lua%): .-app%.lua:%d+: unexpected symbol")
   H.write(srv.scripts .. "/server/app.lua", good)
   t.eq(H.request(srv, "GET", "/t/hello").status, 200)

@@ -28,7 +28,7 @@ end)
 t.test("unknown path: 404 JSON", function()
   local r = H.request(srv, "GET", "/t/nowhere")
   t.eq(r.status, 404)
-  t.eq(r.json, { error = "not found" })
+  t.eq(r.json, { error = "Not found" }) -- as focus-api spells it
   r = H.request(srv, "GET", "/T/hello") -- case-sensitive
   t.eq(r.status, 404)
 end)
@@ -37,7 +37,7 @@ t.test("wrong method: 405 JSON with Allow listing the path's methods", function(
   local r = H.request(srv, "DELETE", "/t/items/5")
   t.eq(r.status, 405)
   t.eq(r.headers.allow, "GET, PUT")
-  t.eq(r.json, { error = "method not allowed" })
+  t.eq(r.json, { error = "Method not allowed" })
   r = H.request(srv, "POST", "/")
   t.eq(r.status, 405)
   t.eq(r.headers.allow, "GET")
@@ -194,7 +194,10 @@ end)
 t.test("a handler error is 500 internal error, logged with file:line and traceback", function()
   local r = H.request(srv, "GET", "/t/boom")
   t.eq(r.status, 500)
-  t.eq(r.json, { error = "internal error" })
+  -- the answer names the request; its log lines carry the same id
+  local id = r.headers["x-request-id"]
+  t.match(id, "^%x%x%x%x%x%x%x%x$")
+  t.eq(r.json, { error = "internal error (request " .. id .. ")" })
   local line
   local n = 0
   for l in io.lines(t.root .. "/tests/lua/fixtures_server/testroutes.lua") do
@@ -202,9 +205,10 @@ t.test("a handler error is 500 internal error, logged with file:line and traceba
     if l:find("t.field", 1, true) then line = n end
   end
   local log = srv.log()
-  t.match(log, "GET /t/boom: handler failed: [^\n]*testroutes%.lua:" .. line .. ": attempt to index a nil value")
+  t.match(log, "%[" .. id .. "%] GET /t/boom: handler failed: [^\n]*testroutes%.lua:" .. line
+    .. ": attempt to index a nil value")
   t.match(log, "stack traceback:")
-  t.match(log, "GET /t/boom 500 ")
+  t.match(log, "%[" .. id .. "%] GET /t/boom 500 ")
   -- the server goes on serving
   t.eq(H.request(srv, "GET", "/t/hello").status, 200)
 end)
@@ -212,7 +216,7 @@ end)
 t.test("bad answers from a handler are 500s too", function()
   local r = H.request(srv, "GET", "/t/badstatus")
   t.eq(r.status, 500)
-  t.eq(r.json, { error = "internal error" })
+  t.eq(r.json, { error = "internal error (request " .. r.headers["x-request-id"] .. ")" })
   r = H.request(srv, "GET", "/t/badbody")
   t.eq(r.status, 500)
   t.match(srv.log(), "GET /t/badstatus: bad answer: handler returned a bad status: 200")
@@ -221,7 +225,7 @@ end)
 t.test("an access line per request: method, path, status, ms; no query, no cookie", function()
   H.request(srv, "GET", "/t/items/42?secret=abc", { headers = { Cookie = "sis_test=" .. string.rep("ab", 16) } })
   local log = srv.log()
-  t.match(log, "info  GET /t/items/42 200 [%d.]+ ms\n")
+  t.match(log, "info  %[%x+%] GET /t/items/42 200 [%d.]+ ms\n")
   t.ok(not log:find("secret=abc", 1, true), "query logged")
   t.ok(not log:find(string.rep("ab", 16), 1, true), "cookie logged")
 end)
@@ -232,4 +236,66 @@ t.test("malformed HTTP gets a JSON error from civetweb's side too", function()
   t.eq(code, 0)
   t.match(out, "^HTTP/1%.1 %d%d%d ")
   t.match(out, '{"error": "')
+end)
+
+-- issue 14 item 11
+t.test("GET /health: liveness and readiness", function()
+  local r = H.request(srv, "GET", "/health")
+  -- the test routes load, but no upstream URL is set: alive, not ready
+  t.eq(r.status, 503)
+  t.eq(r.json, { live = true, ready = false, routes = { testroutes = "loaded" },
+                 focus_url = "not set", scodoc_url = "not set" })
+  local ready = H.start { SIS_FOCUS_URL = "http://127.0.0.1:9/" }
+  r = H.request(ready, "GET", "/health")
+  t.eq(r.status, 200)
+  t.eq(r.json.ready, true)
+  t.eq(r.json.focus_url, "set")
+  ready.stop()
+end)
+
+t.test("GET <prefix> lists the routes of a module", function()
+  local r = H.request(srv, "GET", "/t")
+  t.eq(r.status, 200)
+  t.eq(r.json.prefix, "/t")
+  t.eq(r.json.routes[1], "GET /t/hello")
+  t.ok(#r.json.routes > 20, "every route listed")
+  for _, line in ipairs(r.json.routes) do t.match(line, "^%u+ /t/") end
+end)
+
+-- issue 14 items 1, 2, 10
+t.test("a bare port listens on 127.0.0.1 only, and the log says so", function()
+  local code, out = t.exec("python3 -c 'import socket; s = socket.socket(); s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])'")
+  t.eq(code, 0)
+  local port = tonumber(out)
+  local bare = H.serve(srv.scripts, nil, "--listen " .. port)
+  t.eq(H.request(bare, "GET", "/t/hello").status, 200)
+  t.match(bare.log(), "listening on http://127%.0%.0%.1:" .. port .. "/")
+  -- the kernel's view: the socket is bound to 127.0.0.1, not 0.0.0.0
+  local hex = string.format(":%04X", port)
+  local bound
+  for line in io.lines("/proc/net/tcp") do
+    local addr = line:match("^%s*%d+:%s+(%x+)" .. hex .. "%s+00000000:0000%s+0A")
+    if addr then bound = addr end
+  end
+  t.eq(bound, "0100007F")
+  bare.stop()
+end)
+
+t.test("an unusable upstream URL stops sis serve at start, exit 2, with the reason", function()
+  for _, case in ipairs { { "SIS_FOCUS_URL", "not-a-url" }, { "SIS_SCODOC_URL", "ftp://host/" },
+                          { "SIS_FOCUS_URL", "http://" } } do
+    local code, _, err = t.exec(string.format("env %s=%s timeout 20 %s serve --listen 127.0.0.1:0", case[1],
+      H.quote(case[2]), t.sis))
+    t.eq(code, 2, case[2])
+    t.match(err, case[1] .. " must be an http:// or https:// URL with a host, not '" .. case[2]:gsub("%p", "%%%0") .. "'")
+  end
+  local code, _, err = t.exec(string.format("timeout 20 %s serve --focus-url nope --listen 127.0.0.1:0", t.sis))
+  t.eq(code, 2)
+  t.match(err, "SIS_FOCUS_URL must be")
+end)
+
+t.test("a port file that cannot be written stops sis serve, exit 1", function()
+  local code, _, err = t.exec(string.format("timeout 20 %s serve --listen 127.0.0.1:0 --port-file /nonexistent/dir/port", t.sis))
+  t.eq(code, 1)
+  t.match(err, "cannot write the port file /nonexistent/dir/port")
 end)

@@ -58,6 +58,15 @@ return {
     pause(tonumber(req.query.s) or 1)
     return 200, { slept = true }
   end },
+  -- Lua work without end (a quadratic parser on a hostile page, say); with
+  -- ?pcall=1 inside a pcall that retries, as a careless script would
+  { method = "GET", path = "/t/spin", handler = function(req)
+    local function spin() local n = 0 while true do n = n + 1 end end
+    if req.query.pcall then
+      while true do pcall(spin) end
+    end
+    spin()
+  end },
   -- an upstream call bounded by config.timeout: a timeout becomes 504
   { method = "GET", path = "/t/upstream", handler = function(req)
     local s <close> = http.session { timeout = req.config.timeout }
@@ -118,6 +127,10 @@ return {
     req.start_session("test", { name = "x" })
     req.session("test").f = print
     return 200, { name = "x" }
+  end },
+  { method = "POST", path = "/t/login/spin", handler = function(req)
+    req.start_session("test", { name = req.json.name })
+    while true do end
   end },
   { method = "POST", path = "/t/login/badanswer", handler = function(req)
     req.start_session("test", { name = "x" })
