@@ -41,7 +41,7 @@ function M.dead_port_url()
   return s.base
 end
 
--- The answer the corpus expects for a call (tests/fixtures/focus/expected/NAME.json).
+-- The answer the corpus expects for a call (tests/fixtures/focus/expected/<name>.json).
 function M.expected(name) return json.decode(t.fixture("focus/expected/" .. name .. ".json")) end
 
 -- focus.service.login on a fake with the corpus credentials (`extra` over
