@@ -46,6 +46,7 @@
 
 #include <curl/curl.h>
 #include <lauxlib.h>
+#include <openssl/sha.h>
 
 #include <pthread.h>
 #include <stddef.h>
@@ -123,7 +124,7 @@ static const char *const session_fields[] = {
 };
 static const char *const request_fields[] = {
     "url",     "method",  "query",     "form",     "json",       "body",
-    "headers", "timeout", "redirects", "max_body", "idempotent", NULL,
+    "multipart", "headers", "timeout", "redirects", "max_body", "idempotent", NULL,
 };
 
 /* --- argument checking --------------------------------------------------- */
@@ -333,6 +334,136 @@ static void add_headers(lua_State *L, struct curl_slist **list, int t, int arg, 
     }
 }
 
+/* --- multipart/form-data bodies ------------------------------------------ */
+
+#define BOUNDARY_LEN 36 /* "sis-" + 32 hex digits */
+
+/* A name, filename or content type that goes into a part's header line: no
+ * quote, CR, LF or NUL (rejected rather than escaped: servers disagree on
+ * escapes, RFC 7578 4.2). */
+static const char *header_word(lua_State *L, int idx, const char *what, int arg, const char *ctx) {
+    size_t n;
+    if (lua_type(L, idx) != LUA_TSTRING) bad_arg(L, arg, ctx, "multipart %s must be a string", what);
+    const char *s = lua_tolstring(L, idx, &n);
+    if (strcspn(s, "\"\r\n") != n) bad_arg(L, arg, ctx, "multipart %s holds a quote, CR, LF or NUL", what);
+    return s;
+}
+
+/* The length of the string at index i of the list at idx. */
+static size_t item_len(lua_State *L, int idx, lua_Integer i) {
+    lua_rawgeti(L, idx, i);
+    size_t n = lua_rawlen(L, -1);
+    lua_pop(L, 1);
+    return n;
+}
+
+/* Whether a string of the list at idx (items 1..n) contains s. */
+static int any_contains(lua_State *L, int idx, lua_Integer n, const char *s, size_t sl) {
+    int found = 0;
+    for (lua_Integer i = 1; i <= n && !found; i++) {
+        size_t pl;
+        lua_rawgeti(L, idx, i);
+        const char *p = lua_tolstring(L, -1, &pl);
+        found = memmem(p, pl, s, sl) != NULL;
+        lua_pop(L, 1);
+    }
+    return found;
+}
+
+/* Pushes the multipart/form-data body (RFC 7578) of the list at t, whose
+ * items are {name, value}: a value is a field (string, number or boolean) or
+ * a file, {data = string, filename = string [, content_type = string]}. The
+ * boundary (written to boundary) is random; while a cassette records or
+ * replays it is derived from the parts instead (SHA-1), because a cassette
+ * matches a request by its body. Either way no part contains it. */
+static void push_multipart(lua_State *L, int t, int arg, const char *ctx, char boundary[BOUNDARY_LEN + 1]) {
+    static const char *const not_a_list = "multipart is a list of {name, value} pairs";
+    t = lua_absindex(L, t);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, t);
+    if (!n) { /* an empty list, not a map */
+        lua_pushnil(L);
+        if (lua_next(L, t)) bad_arg(L, arg, ctx, "%s", not_a_list);
+    }
+    lua_createtable(L, (int)n, 0);
+    int parts = lua_gettop(L);     /* each "headers\r\n\r\ndata" */
+    for (lua_Integer i = 1; i <= n; i++) {
+        if (lua_rawgeti(L, t, i) != LUA_TTABLE) bad_arg(L, arg, ctx, "%s", not_a_list);
+        int item = lua_gettop(L);
+        lua_pushliteral(L, "Content-Disposition: form-data; name=\"");
+        lua_rawgeti(L, item, 1);
+        header_word(L, -1, "name", arg, ctx);
+        lua_pushliteral(L, "\"");
+        if (lua_rawgeti(L, item, 2) == LUA_TTABLE) { /* a file */
+            int file = lua_gettop(L);
+            lua_pushliteral(L, "; filename=\"");
+            lua_getfield(L, file, "filename");
+            header_word(L, -1, "filename", arg, ctx);
+            lua_pushliteral(L, "\"\r\nContent-Type: ");
+            if (lua_getfield(L, file, "content_type") == LUA_TNIL) {
+                lua_pop(L, 1);
+                lua_pushliteral(L, "application/octet-stream");
+            } else {
+                header_word(L, -1, "content_type", arg, ctx);
+            }
+            lua_pushliteral(L, "\r\n\r\n");
+            if (lua_getfield(L, file, "data") != LUA_TSTRING)
+                bad_arg(L, arg, ctx, "%s", "a multipart file needs data (a string)");
+            lua_remove(L, file);
+        } else { /* a field */
+            size_t vl;
+            query_value(L, -1, &vl, arg);
+            if (lua_gettop(L) > item + 4) lua_remove(L, -2); /* a number or boolean: its text */
+            lua_pushliteral(L, "\r\n\r\n");
+            lua_insert(L, -2);
+        }
+        lua_concat(L, lua_gettop(L) - item);
+        lua_rawseti(L, parts, i);
+        lua_pop(L, 1);
+    }
+    int mode;
+    sis_cassette_release(sis_cassette_acquire(&mode));
+    unsigned char d[SHA_DIGEST_LENGTH];
+    if (mode != SIS_HTTP_LIVE) { /* the digest of the parts, each after its length */
+        luaL_Buffer h;
+        luaL_buffinit(L, &h);
+        for (lua_Integer i = 1; i <= n; i++) {
+            char len[24];
+            snprintf(len, sizeof len, "%zu:", item_len(L, parts, i));
+            luaL_addstring(&h, len);
+            lua_rawgeti(L, parts, i);
+            luaL_addvalue(&h);
+        }
+        luaL_pushresult(&h);
+        size_t hl;
+        const char *all = lua_tolstring(L, -1, &hl);
+        SHA1((const unsigned char *)all, hl, d);
+        lua_pop(L, 1);
+    }
+    for (;;) {
+        if (mode == SIS_HTTP_LIVE && sis_random_bytes(d, 16) != 0) luaL_error(L, "sis.http: getrandom failed");
+        memcpy(boundary, "sis-", 4);
+        sis_hex_encode(d, 16, boundary + 4);
+        boundary[BOUNDARY_LEN] = 0;
+        if (!any_contains(L, parts, n, boundary, BOUNDARY_LEN)) break;
+        if (mode != SIS_HTTP_LIVE) SHA1(d, sizeof d, d); /* the next derived one */
+    }
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (lua_Integer i = 1; i <= n; i++) {
+        luaL_addstring(&b, "--");
+        luaL_addlstring(&b, boundary, BOUNDARY_LEN);
+        luaL_addstring(&b, "\r\n");
+        lua_rawgeti(L, parts, i);
+        luaL_addvalue(&b);
+        luaL_addstring(&b, "\r\n");
+    }
+    luaL_addstring(&b, "--");
+    luaL_addlstring(&b, boundary, BOUNDARY_LEN);
+    luaL_addstring(&b, "--\r\n");
+    luaL_pushresult(&b);
+    lua_remove(L, parts);
+}
+
 /* Pushes the JSON text of the value at idx, through sis.json. */
 static void push_json(lua_State *L, int idx) {
     idx = lua_absindex(L, idx);
@@ -389,6 +520,7 @@ static void parse_request(lua_State *L, session *s, transfer *t, int anchors, in
     lua_settop(L, top);
 
     const char *content_type = NULL;
+    char multipart_type[64 + BOUNDARY_LEN];
     int bodies = 0;
     if (req && lua_getfield(L, req, "form") != LUA_TNIL) {
         if (!lua_istable(L, -1)) bad_arg(L, arg, ctx, "'%s' must be a table", "form");
@@ -409,7 +541,16 @@ static void parse_request(lua_State *L, session *s, transfer *t, int anchors, in
         t->rq.body = anchor(L, anchors, &t->rq.body_len);
         bodies++;
     }
-    if (bodies > 1) bad_arg(L, arg, ctx, "%s", "give only one of form, json and body");
+    if (req && lua_getfield(L, req, "multipart") != LUA_TNIL) {
+        if (!lua_istable(L, -1)) bad_arg(L, arg, ctx, "'%s' must be a table", "multipart");
+        char boundary[BOUNDARY_LEN + 1];
+        push_multipart(L, -1, arg, ctx, boundary);
+        t->rq.body = anchor(L, anchors, &t->rq.body_len);
+        snprintf(multipart_type, sizeof multipart_type, "Content-Type: multipart/form-data; boundary=%s", boundary);
+        content_type = multipart_type;
+        bodies++;
+    }
+    if (bodies > 1) bad_arg(L, arg, ctx, "%s", "give only one of form, json, multipart and body");
     lua_settop(L, top);
 
     if (!method && req && lua_getfield(L, req, "method") != LUA_TNIL) {

@@ -66,6 +66,9 @@ options:
   --year YEAR --mp ID
                    switch to that school year / marking period first
   --timeout SEC    timeout of each request to Focus (default 30)
+  --login FLOW     native (Focus's own form), saml (single sign-on through the
+                   school's identity provider) or auto: as focus/ answers
+                   (env SIS_FOCUS_LOGIN, default auto)
   -h, --help       this help
 
 endpoints (also as the REST path: calendar occasions ID):
@@ -152,13 +155,17 @@ local function endpoint_of(words)
   die("unknown endpoint '" .. name .. "' (sis focus --help)")
 end
 
-local opts, words = cmd.options(arg, { url = true, user = true, year = true, mp = true, timeout = cli.seconds },
-  { url = os.getenv("SIS_FOCUS_URL"), user = os.getenv("SIS_FOCUS_USER") },
+local opts, words = cmd.options(arg,
+  { url = true, user = true, year = true, mp = true, timeout = cli.seconds, login = true },
+  { url = os.getenv("SIS_FOCUS_URL"), user = os.getenv("SIS_FOCUS_USER"), login = os.getenv("SIS_FOCUS_LOGIN") },
   { password = "the password is never taken from the command line: set SIS_FOCUS_PASSWORD or type it when asked" })
 if not opts.url then die("--url is required (sis focus --help)") end
 if not opts.user then die("--user is required (sis focus --help)") end
 if not opts.url:find("^https?://[^/]") then die("--url must be an http:// or https:// URL") end
 if (opts.year == nil) ~= (opts.mp == nil) then die("--year and --mp go together") end
+local FLOWS = { native = true, saml = true, auto = true }
+if opts.login == "" then opts.login = nil end
+if opts.login and not FLOWS[opts.login] then die("--login must be native, saml or auto, not '" .. opts.login .. "'") end
 local endpoint, args = endpoint_of(words)
 local timeout = opts.timeout or 30
 local switch = opts.year and { year = int_arg(opts.year, "--year"), mp_id = int_arg(opts.mp, "--mp") }
@@ -175,7 +182,7 @@ end
 
 local state, login_status, msg, reason, detail = focus.login {
   base_url = opts.url, username = opts.user, password = cmd.password("SIS_FOCUS_PASSWORD", "Focus password"),
-  timeout = timeout,
+  timeout = timeout, login = opts.login,
 }
 if not state then
   die(string.format("login failed (%d): %s", login_status, failure(login_status, { error = msg }, reason, detail)), 1)

@@ -1,28 +1,56 @@
 -- Focus absences (Modules.php?modname=Attendance/StudentSummary.php): the
 -- period/day counts of the summary box, the full-day totals and, per day with
 -- a mark, the status of each period.
+-- The summary in every wording seen (FocusSIS AbsencesParser.java, commits
+-- 5ab3f80, d400e00, e98fb24): td.WhiteDrawHeader with "A Absent: N periods
+-- -- N days" (2016-17); "A Absent: N periods" without the day count
+-- (2018-03); the second table.WhiteDrawHeader with labels without colons
+-- and an optional "D Dismissed N periods" line (2018-12); "Absent: N
+-- periods (during N days)" headings throughout. Period headers are kept as
+-- written ("1" → 1, "P5" → "p5", "HR" → "hr").
 local common = require "focus.common"
 
 -- Summary box counts: label pattern (matched on whitespace-collapsed text,
--- case-insensitive) → keys of its numbers.
+-- lower-cased) → keys of its numbers; `days`: a " -- N days" may follow
+-- (the key of that number). Later wordings drop the colons.
 local SUMMARY = {
   { "absent: (%d+) periods %(during (%d+) days%)", "periods_absent", "days_partially_absent" },
-  { "absent: (%d+) periods %-%- (%d+) days", "periods_absent_unexcused", "days_absent_unexcused" },
-  { "excused absence: (%d+) periods %-%- (%d+) days", "periods_absent_excused", "days_absent_excused" },
+  { "%f[%a]a absent:? (%d+) periods", "periods_absent_unexcused", days = "days_absent_unexcused" },
+  { "excused absence:? (%d+) periods", "periods_absent_excused", days = "days_absent_excused" },
   { "other marks: (%d+) periods %(during (%d+) days%)", "periods_other_marks", "days_other_marks" },
-  { "late: (%d+) periods", "periods_late" },
-  { "tardy: (%d+) periods", "periods_tardy" },
-  { "misc%. activity: (%d+) periods", "periods_misc" },
-  { "off site/field trip: (%d+) periods", "periods_offsite" },
+  { "%f[%a]late:? (%d+) periods", "periods_late" },
+  { "%f[%a]tardy:? (%d+) periods", "periods_tardy" },
+  { "misc%. activity:? (%d+) periods", "periods_misc" },
+  { "off site/field trip:? (%d+) periods", "periods_offsite" },
 }
 
+-- The summary box: the first td.WhiteDrawHeader or table.WhiteDrawHeader that
+-- counts periods (2018-12: the second table; the first is the student's header).
+local SUMMARY_BOX = "td.WhiteDrawHeader, table.WhiteDrawHeader"
+
 local function read_summary(doc, out)
-  local text = common.collapse(common.need(doc, "td.WhiteDrawHeader"):text()):lower()
+  local text
+  for _, box in ipairs(doc:select(SUMMARY_BOX)) do
+    local t = box:text()
+    if t:find("periods", 1, true) then
+      text = common.collapse(t):lower()
+      break
+    end
+  end
+  if not text then common.fail("no element matches '%s'", SUMMARY_BOX) end
   for _, s in ipairs(SUMMARY) do
-    local a, b = text:match(s[1])
-    if not a then common.fail("the absence summary has no '%s'", (s[1]:gsub("%%", ""))) end
-    out[s[2]] = math.tointeger(tonumber(a))
-    if s[3] then out[s[3]] = math.tointeger(tonumber(b)) end
+    local from, to, a, b = text:find(s[1])
+    if not from then
+      common.warn { field = s[2], selector = SUMMARY_BOX, label = (s[1]:gsub("%%f%[%%a%]", ""):gsub("%%", "")),
+                    seen = text }
+    else
+      out[s[2]] = math.tointeger(tonumber(a))
+      if s[3] then out[s[3]] = math.tointeger(tonumber(b)) end
+      if s.days then
+        local days = text:match("^ %-%- (%d+) days", to + 1)
+        if days then out[s.days] = math.tointeger(tonumber(days)) end
+      end
+    end
   end
 end
 
@@ -30,7 +58,11 @@ end
 local function read_totals(doc, out)
   local text = common.need(doc, "body"):text()
   local function total(label)
-    local n, pct = text:match(label:gsub(" ", "%%s+") .. ":%s*([%d.]+)%s*(%S*)")
+    -- a plain search for the label as usually written, then one with loose spaces
+    local at = text:find(label .. ":", 1, true)
+    local n, pct
+    if at then n, pct = text:match("^%s*([%d.]+)%s*(%S*)", at + #label + 1) end
+    if not n then n, pct = text:match(label:gsub(" ", "%%s+") .. ":%s*([%d.]+)%s*(%S*)") end
     n = tonumber(n or "") or common.fail("no number after '%s:'", label)
     pct = pct:match("^%(([%d.]+)%%%)$")
     return n + 0.0, pct and tonumber(pct) + 0.0
@@ -59,8 +91,19 @@ end
 -- data-tooltip: "Title with name<BR>Last Modified: 2017-02-22 08:19:21<BR>Belley, Douglass Adam"
 local function read_tooltip(tooltip, mark, memo)
   tooltip = tooltip:gsub("<[Bb][Rr]%s*/?>", "<BR>") -- <br>, <br/>, <br /> alike
-  local title, modified, by = tooltip:match("^(.-)<BR>(.-)<BR>(.*)$")
-  if not title then title, modified = tooltip:match("^(.-)<BR>(.*)$") end
+  -- split at the first two <BR> (plain finds: a "^(.-)<BR>(.-)<BR>" match
+  -- was the parser's largest cost)
+  local title, modified, by
+  local i = tooltip:find("<BR>", 1, true)
+  if i then
+    title = tooltip:sub(1, i - 1)
+    local j = tooltip:find("<BR>", i + 4, true)
+    if j then
+      modified, by = tooltip:sub(i + 4, j - 1), tooltip:sub(j + 4)
+    else
+      modified = tooltip:sub(i + 4)
+    end
+  end
   local course = memo.title(title or tooltip)
   if course then
     mark.name, mark.days, mark.teacher = course.name, course.days, course.teacher

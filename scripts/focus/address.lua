@@ -1,7 +1,12 @@
 -- Focus addresses & contacts (Modules.php?modname=Students/Student.php&include=Address):
--- the student's address and phone, and every contact with its phones and address.
+-- the student's address and phone, and every contact with its phones and
+-- address. Either generation, recognised from the page: the 2016-17 HTML, or
+-- (2017-18 on) the Student JavaScript application, whose AddressController
+-- getAddresses / getContacts answers the caller fetched and passes as ctx.app
+-- (focus.client.student_app; FocusSIS parser/AddressParser.java).
 local common = require "focus.common"
 local json = require "sis.json"
+local student_app = require "focus.student_app"
 
 local NAME_CELL = 'td[title="Click to edit this contact."]'
 local INFO_TABLE = 'table[colspan="2"]'
@@ -41,6 +46,10 @@ local function contact_scope(name_cell)
   end
 end
 
+-- Contact detail titles → keys (both generations).
+local DETAILS = { ["Cell Phone"] = "cell_phone", Cell = "cell_phone", ["Home Phone"] = "home_phone",
+                  Home = "home_phone", ["Private Email"] = "private_email" }
+
 local function read_contact(name_cell)
   local tds = name_cell:select("td")
   if #tds < 4 then common.fail("contact name table has %d cells, expected 4", #tds) end
@@ -55,13 +64,8 @@ local function read_contact(name_cell)
     local cells = tr:select("td")
     local label, v = cells[1] and cells[1]:text(), cells[2] and cells[2]:text()
     if v then
-      if label == "Cell Phone" or label == "Cell" then
-        c.cell_phone = common.phone(v)
-      elseif label == "Home Phone" or label == "Home" then
-        c.home_phone = common.phone(v)
-      elseif label == "Private Email" then
-        c.private_email = v
-      end
+      local key = DETAILS[label]
+      if key then c[key] = key == "private_email" and v or common.phone(v) end
     end
   end
   local where = scope:select_one(ADDRESS_CELL)
@@ -74,7 +78,77 @@ local function read_contact(name_cell)
   return c
 end
 
-return function(doc)
+---------------------------------------------------------------------------
+-- 2017-18 on: the Student application
+
+local text_of = common.value_text
+
+-- address, apt, city, state, zip of an address record into t.
+local function copy_address(a, t)
+  t.address, t.city, t.state, t.zip = text_of(a.address), text_of(a.city), text_of(a.state), text_of(a.zipcode)
+  local apt = text_of(a.address2)
+  if apt and not is_none(apt) then t.apt = apt end
+end
+
+local function app_contact(c, addresses, i)
+  local names = {}
+  for _, k in ipairs { "first_name", "middle_name", "last_name" } do
+    local v = text_of(c[k])
+    if v and not common.is_blank(v) then names[#names + 1] = v end
+  end
+  local out = {
+    relationship = common.strip(text_of(c._student_relation) or ""):lower(),
+    name = common.collapse(table.concat(names, " ")),
+    email = text_of(c.email) or "",
+  }
+  local details = type(c._details) == "table" and c._details or {}
+  local ids = {}
+  for id in pairs(details) do ids[#ids + 1] = id end
+  table.sort(ids, function(a, b) return tostring(a) < tostring(b) end)
+  for _, id in ipairs(ids) do
+    local d = details[id]
+    local key = type(d) == "table" and DETAILS[common.collapse(text_of(d.title) or "")]
+    local v = key and text_of(d.value)
+    if v and not common.is_blank(v) then out[key] = key == "private_email" and v or common.phone(v) end
+  end
+  local where = addresses[text_of(c._address_id) or ""]
+  if where then
+    copy_address(where, out)
+  elseif c._address_id ~= nil and c._address_id ~= json.null then
+    common.warn { field = "contacts.*.address", row = i, label = "_address_id",
+                  seen = text_of(c._address_id), message = "no address with this id" }
+  end
+  return out
+end
+
+local function from_app(ctx)
+  local answer = ctx.app
+  if type(answer) ~= "table" then
+    common.fail("the Student page is the JavaScript application: its addresses come from its "
+      .. "AddressController calls, which the service makes (sis focus address)")
+  end
+  local list = type(answer[1]) == "table" and answer[1].result
+  local people = type(answer[2]) == "table" and answer[2].result
+  if type(list) ~= "table" then common.fail("the AddressController getAddresses answer has no result list") end
+  if type(people) ~= "table" then common.fail("the AddressController getContacts answer has no result list") end
+  local addresses = {}
+  for _, a in ipairs(list) do
+    if type(a) == "table" and text_of(a.address_id) then addresses[text_of(a.address_id)] = a end
+  end
+  local out = { contacts = json.array() }
+  local home = list[1] -- the student's own address comes first (FocusSIS AddressParser.java:30)
+  if type(home) ~= "table" then common.fail("the student has no address in the getAddresses answer") end
+  copy_address(home, out)
+  local phone = text_of(home.phone)
+  if phone and not common.is_blank(phone) then out.phone = common.phone(phone) end
+  for i, c in ipairs(people) do
+    if type(c) == "table" then out.contacts[#out.contacts + 1] = app_contact(c, addresses, i) end
+  end
+  return out
+end
+
+return function(doc, ctx)
+  if student_app.is_app(doc) then return from_app(ctx) end
   local out = { contacts = json.array() }
   read_student(doc, out)
   for i, name_cell in ipairs(doc:select(NAME_CELL)) do out.contacts[i] = read_contact(name_cell) end

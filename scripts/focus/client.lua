@@ -9,18 +9,22 @@
 -- Failures return nil, err, kind; kind is one of sis.http's transport kinds
 -- (timeout, connect, ...) or "credentials" (login refused), "not_found"
 -- (Focus's 404 page), "upstream" (anything else Focus answered that we cannot use).
+--
+-- Logging in is native (Focus's own form) or single sign-on through a SAML
+-- identity provider (focus/sso.lua), chosen from what focus/ answers unless
+-- state.login forces one.
 local http = require "sis.http"
+local html = require "sis.html"
 local log = require "sis.log"
 local json = require "sis.json"
-local codec = require "sis.codec"
 local pages = require "focus.pages"
 local registry = require "focus.registry"
+local sso = require "focus.sso"
+local student_app = require "focus.student_app"
+local final_grades_api = require "focus.final_grades_api"
 
 local client = {}
 
--- Key of the finalGrades API signature (docs/focus-pages.md §3.10; the same
--- for every 2016-17 Focus, it ships in Focus's own JavaScript).
-local API_KEY = "e01c88dde89d9dc0cb59cec2e81e2602793ed282"
 local PER_HOST = 16 -- a year calendar is 12 pages fetched at once
 
 -- The path (relative to the base URL) of a Focus page of focus/registry.lua
@@ -68,8 +72,9 @@ end
 local function url(c, path) return c.state.base_url .. path end
 
 -- What a Focus answer means: the response, or nil, err, kind.
-local function classify(res)
+local function classify(c, res)
   local status = res.status
+  if sso.expired(c, res) then return nil, "focus: single sign-on session expired", "expired" end
   if status >= 300 and status < 400 then
     local loc = res.headers.location or ""
     if loc:find("index%.php") then return nil, "focus: session expired", "expired" end
@@ -94,7 +99,7 @@ end
 local function send(c, req)
   local res, err, kind = c.http:request(req)
   if not res then return nil, "focus: " .. err, kind end
-  return classify(res)
+  return classify(c, res)
 end
 
 -- The request table for a page path (GET, or POST of `form`); redirects are
@@ -122,6 +127,15 @@ end
 -- Logs in (again): a fresh PHP session. → true | nil, err, kind
 function client.login(c)
   local st = c.state
+  local flow, ferr, fkind = sso.choose(c)
+  if not flow then return nil, ferr, fkind end
+  if flow == "saml" then
+    -- the identity provider's cookies stay: its session answers at once
+    local ok, err, kind = sso.login(c)
+    if not ok then return nil, err, kind end
+    st.login_count = (st.login_count or 0) + 1
+    return true
+  end
   c.http:clear_cookies()
   -- `data` is itself a query string: URL-encoded properly so that & = + %
   -- in a password survive (the original concatenated it raw).
@@ -131,6 +145,7 @@ function client.login(c)
     form = { { "login", "true" }, { "data", data } },
   }
   if not res then return nil, "focus: " .. err, kind end
+  if res.status >= 300 and res.status < 400 then return nil, sso.native_refused(c, res), "upstream" end
   if res.status ~= 200 then
     -- (the URL tried, and what it should be: a browser shows .../focus/...)
     return nil, string.format("focus: login answered HTTP %d (%s; the Focus URL is the server's root, as in https://focus.example.org/)",
@@ -184,7 +199,7 @@ function client.get_all(c, items, on_progress)
       if r.error then
         out[i] = { err = "focus: " .. r.error, kind = r.kind }
       else
-        local res, err, kind = classify(r)
+        local res, err, kind = classify(c, r)
         out[i] = { res = res, err = err, kind = kind }
       end
     end
@@ -222,10 +237,24 @@ function client.switch(c, year, mp, path)
 end
 
 -- One finalGrades API call (`argument` = -1, all_SEM, all_SEM_exams, all_QTR).
--- Focus only answers it once the final-grades page was opened in the session.
+-- Focus only answers it once the final-grades page was opened in the session;
+-- the page gives the accessID and, from 2018 on, its own key and where the
+-- API lives (focus/final_grades_page.lua); when it does not say, the 2016-17
+-- endpoint is tried, then the one Focus moved it to in 2018-12. The later
+-- Focus leaves domains out of its answer (term names, subjects): they are
+-- fetched with requestDomains and merged in (focus/final_grades_api.lua).
 -- → the JSON text | nil, err, kind
 function client.final_grades(c, argument)
   local st = c.state
+  local function post(path, form)
+    local res, err, kind = send(c, request_for(c, path, form))
+    if not res then return nil, err, kind end
+    local answer = json.decode(res.body)
+    if type(answer) == "table" and answer.success == false then
+      return nil, "focus: the finalGrades API refused the call: " .. tostring(answer.error), "upstream"
+    end
+    return res, answer
+  end
   local function attempt()
     if not st.student_id or st.grades_page_login ~= st.login_count then
       -- (with the chosen year: this may be the first page of a new session)
@@ -235,20 +264,76 @@ function client.final_grades(c, argument)
       local page, perr = pages.parse("final_grades_page", res.body)
       if not page then return nil, perr, "upstream" end
       st.student_id, st.grades_page_login = page.student_id, st.login_count
+      st.api_key, st.api_endpoint = page.key, page.endpoint
     end
-    local api, method = "finalGrades", "requestGrades"
-    local res, err, kind = send(c, request_for(c, client.page("api"), {
-      { "accessID", st.student_id }, { "api", api }, { "method", method },
-      { "modname", "Grades/StudentRCGrades.php" }, { "arguments[]", argument },
-      { "arguments[1][**FIRST-REQUEST**]", "true" },
-      { "signature", codec.hmac_sha1_hex(API_KEY, "-" .. st.student_id .. "-" .. api .. "-" .. method) },
-    }))
-    if not res then return nil, err, kind end
-    local answer = json.decode(res.body)
-    if type(answer) == "table" and answer.success == false then
-      return nil, "focus: the finalGrades API refused the call: " .. tostring(answer.error), "upstream"
+    local access = { student_id = st.student_id, key = st.api_key }
+    local paths = { st.api_endpoint or client.page("api") }
+    if not st.api_endpoint then paths[2] = client.page("legacy_api") end
+    local res, answer, kind
+    for _, path in ipairs(paths) do
+      res, answer, kind = post(path, final_grades_api.grades_form(access, argument))
+      if res then st.api_endpoint = path end
+      if kind ~= "not_found" then break end
     end
-    return res.body
+    if not res then return nil, answer, kind end
+    if not st.api_key then return res.body end
+    -- domains fetched earlier in this Focus session first (they do not change)
+    if st.api_domains and st.api_domains_login == st.login_count then
+      final_grades_api.merge_domains(answer, { result = st.api_domains })
+    end
+    local needs = final_grades_api.missing_domains(answer)
+    if needs then
+      local dres, got, dkind = post(st.api_endpoint, final_grades_api.domains_form(access, needs))
+      if not dres then return nil, got, dkind end
+      final_grades_api.merge_domains(answer, got)
+      if st.api_domains_login ~= st.login_count then
+        st.api_domains, st.api_domains_login = json.object(), st.login_count
+      end
+      final_grades_api.merge_domains({ result = { domains = st.api_domains } }, got)
+    end
+    return json.encode(answer)
+  end
+  return with_relogin(c, attempt)
+end
+
+-- The data of page `name` (demographic, address) when its page, answered in
+-- `res`, is the Student application (2017-18 on; focus/student_app.lua): the
+-- multipart POST of its `__call__` with the page's tokens. After a re-login
+-- the page is fetched again (its tokens belong to the session).
+-- → { page = res, answer = decoded list } | nil, err, kind
+function client.student_app(c, name, res)
+  local base = c.state.base_url
+  local function attempt(retry)
+    local page = res
+    if retry then
+      local err, kind
+      page, err, kind = send(c, with_side(c, request_for(c, client.page(name))))
+      if not page then return nil, err, kind end
+    end
+    local doc <close> = html.parse(page.body)
+    local info, why = student_app.info(doc)
+    if not info then return nil, "focus/" .. name .. ": the Student application page has " .. why, "upstream" end
+    local requests, rerr = student_app.requests(name, info)
+    if not requests then return nil, "focus/" .. name .. ": " .. rerr, "upstream" end
+    local target = sso.resolve(page.url or url(c, client.page(name)), info.url)
+    if target:sub(1, #base) ~= base then
+      return nil, "focus/" .. name .. ": the application's endpoint is not on this Focus: " .. target:gsub("%?.*", ""),
+        "upstream"
+    end
+    local r, err, kind = send(c, { url = target, method = "POST", redirects = false,
+                                   multipart = { { "__call__", json.encode { requests = requests } } } })
+    if not r then return nil, err, kind end
+    local answer = json.decode(r.body)
+    if type(answer) ~= "table" or not json.is_array(answer) or #answer ~= #requests then
+      return nil, "focus/" .. name .. ": the Student application did not answer one result per request", "upstream"
+    end
+    for i, a in ipairs(answer) do
+      if type(a) ~= "table" or a.error ~= nil or a.result == nil then
+        return nil, string.format("focus/%s: the Student application refused %s.%s: %s", name,
+          requests[i].controller, requests[i].method, tostring(type(a) == "table" and a.error or a)), "upstream"
+      end
+    end
+    return { page = page, answer = answer }
   end
   return with_relogin(c, attempt)
 end

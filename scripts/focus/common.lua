@@ -75,6 +75,13 @@ function M.number(s)
   return digits and tonumber(digits) -- tonumber keeps "85" an integer, "85.0" a float
 end
 
+-- A JSON value as text: a string as is, a number without a ".0" when
+-- integral (ids come as either), anything else (null, tables) nil.
+function M.value_text(v)
+  if type(v) == "number" then return tostring(math.tointeger(v) or v) end
+  return type(v) == "string" and v or nil
+end
+
 -- A number when the text is one, the text itself otherwise (ids, lockers, levels
 -- that are not numeric must not crash the parse).
 function M.number_or_text(s)
@@ -131,16 +138,25 @@ function M.cells(tr)
   return cells
 end
 
--- ListOutput rows tr#LOy_row1..N, in order, stopping at the first missing number.
-function M.list_rows(doc)
-  local by_id = {}
-  for _, tr in ipairs(doc:select('tr[id^="LOy_row"]')) do
-    local n = tonumber(tr:attr("id"):match("^LOy_row(%d+)$"))
-    if n and not by_id[n] then by_id[n] = tr end
+-- ListOutput rows tr#LOy_row1..N, in order, stopping at the first missing
+-- number; with `fixed_left`, also the rows of the fixed left columns
+-- (tr#LOy_fixed_left_row1..N, 2019 on) as a second list, from the same walk.
+function M.list_rows(doc, fixed_left)
+  local by_id, left_by_id = {}, {}
+  for _, tr in ipairs(doc:select(fixed_left and 'tr[id^="LOy_"]' or 'tr[id^="LOy_row"]')) do
+    local id = tr:attr("id")
+    local n = tonumber(id:match("^LOy_row(%d+)$"))
+    if n then
+      by_id[n] = by_id[n] or tr
+    else
+      n = fixed_left and tonumber(id:match("^LOy_fixed_left_row(%d+)$"))
+      if n then left_by_id[n] = left_by_id[n] or tr end
+    end
   end
-  local rows = {}
+  local rows, left = {}, {}
   while by_id[#rows + 1] do rows[#rows + 1] = by_id[#rows + 1] end
-  return rows
+  while left_by_id[#left + 1] do left[#left + 1] = left_by_id[#left + 1] end
+  return rows, left
 end
 
 ---------------------------------------------------------------------------
@@ -168,36 +184,88 @@ end
 ---------------------------------------------------------------------------
 -- Names and titles
 
--- A hyphenated course-period title:
+-- A hyphenated course-period title, read as a careful person would:
+--   [Name -] [Period -] [Term -] [Days -] Room - Teacher
 --   "Economics - Period 6 - S2 - MWH - 150 - Alan T Brewster" (with_name)
 --   "Period 1 - MWH - 112 - Teacher", "Advisory - MTWHF - 161 - Teacher" (without)
--- → {name?, period?, term?, days, room, teacher} or nil when it is not one.
--- The teacher's name is whitespace-collapsed (Focus writes "Madge  Smith").
--- A name may hold " - " itself ("Math - Honors - Period 3 - ..."): it runs
--- to the "Period N" part when there is one.
+-- and as real schools write them (FocusSIS HyphenatedCourseInformationTest.java,
+-- Duval's pages in rothso/gradeskinda):
+--   "Language Arts - - MWF - Red - Ella Barron"   empty period: none
+--   "- MWF - Red - Ella Barron"                    no name
+--   "Senior Project - Advisory - W - 001 - Amarah Travis"   a period that is no number: none
+--   "Advisory - 12 - Shayna Hollis"                no days (the part before the room is
+--                                                  the name, or without a name the period)
+--   "IB CHEMISTRY - 01 01 - A - 181 - Teacher A"   Duval: period "01 01" (first = last: 1), A-day
+-- → {name?, period?, term?, days?, room, teacher} or nil when it is not one.
+-- Whitespace runs (line breaks of pretty-printed pages, "Madge  Smith") count
+-- as one space. A name may hold " - " itself ("Math - Honors - Period 3 -
+-- ..."): it runs to the "Period N" part when there is one. `period` is an
+-- integer (absent when the title gives none or a name such as "Advisory"),
+-- `days` only when the part reads as meeting days (letters of M T W R H F S
+-- U, or an A/B rotation day).
+local function period_of(part)
+  local n = part:match("^Period%s*(%d+)$") or part:match("^(%d+)$")
+  if not n then
+    local first, last = part:match("^(%d+) (%d+)$") -- Duval: "01 01", the first and last period
+    n = (first and tonumber(first) == tonumber(last)) and first or nil
+  end
+  return n and math.tointeger(tonumber(n))
+end
+
+-- A period cell or part ("Period 3", "3", Duval's "01 01") → its number, or
+-- nil (empty, "Advisory", "HR").
+function M.period(text) return period_of(M.collapse(text)) end
+
+local function is_days(part) return #part <= 7 and part:find("^[MTWRHFSUAB]+$") ~= nil end
+
+-- The parts of a title between " - " separators, an empty part where a
+-- separator follows another or starts the text ("Arts - - MWF", "- MWF - ...").
+-- One pass, plain finds.
+local function title_parts(text)
+  local parts, pos = {}, 1
+  while true do
+    if text:sub(pos, pos + 1) == "- " then -- an empty part
+      parts[#parts + 1] = ""
+      pos = pos + 2
+    else
+      local i = text:find(" - ", pos, true)
+      if not i then break end
+      parts[#parts + 1] = text:sub(pos, i - 1)
+      pos = i + 3
+    end
+  end
+  parts[#parts + 1] = text:sub(pos)
+  return parts
+end
+
 function M.course_title(text, with_name)
-  local parts = M.split(text, " - ")
-  local first = with_name and 2 or 1
+  text = M.collapse(text)
+  local parts = title_parts(text)
+  local n = #parts
+  if n < 2 or parts[n] == "" then return nil end
+  local t = { teacher = M.collapse(parts[n]), room = M.strip(parts[n - 1]) }
+  local first = 1 -- the first part after the name
   if with_name then
-    for i = 2, #parts - 3 do
+    first = 2
+    for i = 2, n - 3 do
       if parts[i]:find("^Period%s*%d+$") then
         first = i
         break
       end
     end
+    local name = M.strip(table.concat(parts, " - ", 1, first - 1))
+    if first > n - 1 then return nil end -- "Name - Teacher": no room
+    if name ~= "" then t.name = name end
   end
-  if #parts < first + 2 then return nil end
-  local t = {
-    days = parts[#parts - 2],
-    room = parts[#parts - 1],
-    teacher = M.collapse(parts[#parts]),
-  }
-  if with_name then t.name = table.concat(parts, " - ", 1, first - 1) end
-  local period = parts[first]:match("^Period%s*(%d+)$")
-  if period then
-    t.period = math.tointeger(tonumber(period))
+  local rest = {}
+  for i = first, n - 2 do rest[#rest + 1] = M.strip(parts[i]) end
+  if #rest == 1 then
+    if is_days(rest[1]) then t.days = rest[1] else t.period = period_of(rest[1]) end
+  elseif #rest >= 2 then
+    t.period = period_of(rest[1])
+    if is_days(rest[#rest]) then t.days = rest[#rest] end
     -- semester/quarter courses insert the term between period and days
-    if #parts - first + 1 == 5 then t.term = parts[first + 1]:lower() end
+    if #rest == 3 and rest[2] ~= "" then t.term = rest[2]:lower() end
   end
   return t
 end

@@ -1,5 +1,10 @@
 -- Focus course gradebook (Modules.php?modname=Grades/StudentGBGrades.php&course_period_id=N):
 -- the course, its current grade, its grading categories and its assignments.
+-- Layouts read (docs/compatibility.md, "Later Focus generations"): the
+-- category table in td.GrayDrawHeader (2016-17) or td.DarkGradientBG (2018 on;
+-- a course without categories has only #currentStudentGrade[] there); the
+-- assignment columns found by their header (data-column / data-assoc / text)
+-- and, in rows whose cells carry data-col (~2020), by that name.
 local common = require "focus.common"
 local json = require "sis.json"
 
@@ -12,16 +17,26 @@ local function percent_letter(text)
   return common.number(percent), letter ~= "" and letter or nil
 end
 
--- The category table inside the first td.GrayDrawHeader: names, weights and
--- scores rows; the last column is the weighted grade. nil when the page has
--- none (a course without categories); a table of fewer than 3 rows is a
--- warning.
-local CATEGORY_BOX = "td.GrayDrawHeader"
+-- The category table: in the first td.GrayDrawHeader or td.DarkGradientBG
+-- that holds rows or the current grade: names, weights and scores rows; the
+-- last column is the weighted grade. nil when the page has none (a course
+-- without categories, whose box may hold only the current grade); a table of
+-- fewer than 3 rows is a warning.
+local CATEGORY_BOX = "td.GrayDrawHeader, td.DarkGradientBG"
+local GRADE = '[id="currentStudentGrade[]"]'
+
+local function category_box(doc)
+  for _, box in ipairs(doc:select(CATEGORY_BOX)) do
+    if box:select_one("tr") or box:select_one(GRADE) then return box end
+  end
+  return nil
+end
 
 local function read_categories(doc)
-  local box = doc:select_one(CATEGORY_BOX)
+  local box = category_box(doc)
   if not box then return nil end
   local rows = box:select("tr")
+  if #rows < 3 and box:select_one(GRADE) then return nil end -- no categories: the grade alone
   if #rows < 3 then
     common.warn { field = "categories", selector = CATEGORY_BOX .. " tr",
                   message = #rows .. " rows, names, weights and scores expected", seen = box:text() }
@@ -47,15 +62,58 @@ local function read_categories(doc)
   return categories
 end
 
--- The 1-based column of the Category header, or nil when the course has no
--- categories (its column 7 then holds the assignment files).
-local function category_column(doc)
+-- The assignment list's columns: role → {at = 1-based position, col =
+-- data-col name}. Headers are known by their data-assoc, data-column or text
+-- (2016-17: Assignment, Points / Possible, Grade, Comment, Assigned, Due,
+-- Category, ...; 2019 drops Resources; ~2020 reorders them and names the
+-- cells with data-col). Without headers, the 2016-17 positions.
+local ROLES = {
+  assignmenttitle = "name", assignment = "name", title = "name",
+  points = "points", pointspossible = "points",
+  grade = "grade", percent = "grade",
+  comment = "comment", comments = "comment",
+  assigneddate = "assigned", assigned = "assigned",
+  duedate = "due", due = "due",
+  category = "category", categoryid = "category",
+}
+local POSITIONS = { name = 1, points = 2, grade = 3, comment = 4, assigned = 5, due = 6, category = 7 }
+
+-- (the attribute values as Focus writes them first: no clean-up needed)
+local EXACT = {
+  ASSIGNMENT_TITLE = "name", POINTS = "points", GRADE = "grade", COMMENT = "comment",
+  ASSIGNED_DATE = "assigned", DUE_DATE = "due", CATEGORY = "category",
+  assignment_title = "name", points = "points", grade = "grade", comment = "comment",
+  assigned_date = "assigned", due_date = "due", category = "category",
+}
+
+local function role_of(s)
+  if not s then return nil end
+  return EXACT[s] or ROLES[(common.collapse(s):lower():gsub("[^%w]", ""))]
+end
+
+local function columns_of(doc)
   local headers = doc:select("td.LO_header")
-  if #headers == 0 then return 7 end
-  for i, td in ipairs(headers) do
-    if common.collapse(td:text()):lower() == "category" then return i end
+  if #headers == 0 then
+    local cols = {}
+    for role, at in pairs(POSITIONS) do cols[role] = { at = at } end
+    return cols
   end
-  return nil
+  local cols = {}
+  for i, td in ipairs(headers) do
+    local assoc = td:attr("data-assoc")
+    local role = role_of(assoc) or role_of(td:attr("data-column")) or role_of(td:text())
+    if role and not cols[role] then cols[role] = { at = i, col = assoc } end
+    if assoc then cols.by_name = true end -- (rows name their cells: data-col)
+  end
+  for role, at in pairs(POSITIONS) do
+    -- (no Category header: a course without categories, column 7 holds its files)
+    if not cols[role] and role ~= "category" then
+      common.warn { field = "assignments.*." .. (role == "points" and "status" or role), selector = "td.LO_header",
+                    message = "no column header for '" .. role .. "'; column " .. at .. " is read" }
+      cols[role] = { at = at }
+    end
+  end
+  return cols
 end
 
 -- stm(["Title","Description"],[style...]) → the description.
@@ -132,23 +190,48 @@ local function read_date(a, key, row, cell, which)
   end
 end
 
+local ALL_ROLES = { "name", "points", "grade", "comment", "assigned", "due", "category" }
+
+-- A row's cells by role: by data-col when the headers name the columns
+-- (data-assoc) and the row's cells carry it, else by the header's position.
+local function row_cells(tr, cols)
+  local td = tr:select("td.LO_field")
+  local named
+  if cols.by_name then
+    named = {}
+    for _, cell in ipairs(td) do
+      local col = cell:attr("data-col")
+      if col then named[col] = cell end
+    end
+  end
+  local cells = {}
+  for _, role in ipairs(ALL_ROLES) do
+    local c = cols[role]
+    if c then cells[role] = (named and c.col and named[c.col]) or td[c.at] end
+  end
+  return cells, #td
+end
+
+local REQUIRED = { "name", "points", "grade", "comment", "assigned", "due" }
+
 -- One assignment row → the assignment, or nil (a warning) when the row has
 -- too few cells to be one.
-local function read_assignment(tr, category_col)
+local function read_assignment(tr, cols)
   local row = tr:attr("id")
-  local td = tr:select("td.LO_field")
-  if #td < 6 then
-    common.warn { field = "assignments", row = row, selector = "td.LO_field",
-                  message = #td .. " cells, at least 6 expected", seen = tr:text() }
-    return nil
+  local td, n = row_cells(tr, cols)
+  for _, role in ipairs(REQUIRED) do
+    if not td[role] then
+      common.warn { field = "assignments", row = row, selector = "td.LO_field",
+                    message = n .. " cells, no " .. role .. " cell", seen = tr:text() }
+      return nil
+    end
   end
-  local a = { name = td[1]:text(), description = description(td[1]) }
-  read_points(a, row, td[2], td[3])
-  if not common.is_blank(td[4]:text()) then a.comment = td[4]:text() end
-  local category = category_col and td[category_col]
-  if category and not common.is_blank(category:text()) then a.category = category:text() end
-  read_date(a, "assigned", row, td[5], "5th")
-  read_date(a, "due", row, td[6], "6th")
+  local a = { name = td.name:text(), description = description(td.name) }
+  read_points(a, row, td.points, td.grade)
+  if not common.is_blank(td.comment:text()) then a.comment = td.comment:text() end
+  if td.category and not common.is_blank(td.category:text()) then a.category = td.category:text() end
+  read_date(a, "assigned", row, td.assigned, "assigned")
+  read_date(a, "due", row, td.due, "due")
   return a
 end
 
@@ -166,19 +249,20 @@ return function(doc)
     period = t.period,
     teacher = t.teacher,
   }
-  local grade = doc:select_one('[id="currentStudentGrade[]"]')
+  local grade = doc:select_one(GRADE)
   if grade then course.percent_grade, course.letter_grade = percent_letter(grade:text()) end
   course.categories = read_categories(doc)
 
   local rows = common.list_rows(doc)
   if #rows > 0 then
-    local category_col = category_column(doc)
-    if category_col and #doc:select("td.LO_header") > 0 and not doc:select_one(CATEGORY_BOX) then
+    local cols = columns_of(doc)
+    if cols.category and #doc:select("td.LO_header") > 0 and not course.categories
+        and not doc:select_one(CATEGORY_BOX) then
       -- the assignments have categories, the page has no category table
       common.warn { field = "categories", selector = CATEGORY_BOX }
     end
     course.assignments = json.array()
-    for _, tr in ipairs(rows) do course.assignments[#course.assignments + 1] = read_assignment(tr, category_col) end
+    for _, tr in ipairs(rows) do course.assignments[#course.assignments + 1] = read_assignment(tr, cols) end
   end
   return course
 end

@@ -1,6 +1,13 @@
 -- The finalGrades API answer (POST focus/API/APIEndpoint.php, method
 -- requestGrades) → {exams = {id → grade}} for kind "exams", {grades = {...}}
 -- for "final_grades", "semester_grades" and "quarter_grades".
+--
+-- Both generations (FocusSIS FinalGradesParser.java, FinalGradesDomainParser.java):
+-- the term name is the grade's `_mp_title` (2016-17) or its title in the
+-- `marking_period` domain keyed "<school>;<year>" (later); `grad_subject` is
+-- keyed "1" (2016-17) or by the school year (later); domains the answer
+-- lacked were fetched with requestDomains and merged into result.domains
+-- (focus.client.final_grades); percent_grade "-1" means no grade.
 local common = require "focus.common"
 local json = require "sis.json"
 
@@ -61,7 +68,22 @@ local function scale_title(result, grade)
   return nil
 end
 
+-- A domain's member title: the answer's domains, then its defaults, under
+-- the first of `keys` that has the member.
+local function domain_title(result, domain, keys, id)
+  if not id then return nil end
+  for _, source in ipairs { "domains", "defaults" } do
+    for _, key in ipairs(keys) do
+      local title = get(result, source, domain, key, id, "title")
+      if title ~= nil then return text(title) end
+    end
+  end
+  return nil
+end
+
 local function read_grade(result, g)
+  local year, school = text(g.syear), text(g.school_id)
+  local mp_id = text(g.marking_period_id) and text(g.marking_period_id):gsub("^E", "") -- exams: E325
   local s = {
     id = text(g.id),
     syear = common.number_or_text(text(g.syear)),
@@ -73,17 +95,17 @@ local function read_grade(result, g)
     grade_level = text(g.gradelevel_title) and common.number_or_text(text(g.gradelevel_title)),
     last_updated = text(g.last_updated_date),
     location = text(g.location_title),
-    mp_id = text(g.marking_period_id) and text(g.marking_period_id):gsub("^E", ""),
-    mp_name = text(g._mp_title),
+    mp_id = mp_id,
+    mp_name = text(g._mp_title) or domain_title(result, "marking_period", { (school or "") .. ";" .. (year or "") }, mp_id),
     comment = text(g.comment),
-    subject = text(get(result, "defaults", "grad_subject", "1", text(g.grad_subject_id), "title")),
+    subject = domain_title(result, "grad_subject", { year or "", "1" }, text(g.grad_subject_id)),
     scale = scale_title(result, g),
   }
   if s.affects_gpa then
     s.gpa_points, s.weighted_gpa_points = float(g.gpa_points), float(g.weighted_gpa_points)
   end
   local percent = common.number(text(g.percent_grade))
-  if percent then s.percent_grade, s.letter_grade = percent, text(g.grade_title) end
+  if percent and percent ~= -1 then s.percent_grade, s.letter_grade = percent, text(g.grade_title) end
   if present(g.credits) and present(g.credits_earned) then
     s.credits, s.credits_earned = float(g.credits), float(g.credits_earned)
   end

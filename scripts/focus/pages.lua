@@ -23,10 +23,12 @@
 --   recorded under the parser name "focus/<page>"; the parse goes on.
 --   Pages and their parser modules: focus/registry.lua.
 --   pages.kind(html_string) → "login" | "not_found" | "page"
---   pages.photo_src(html_string) → the demographic photo's src ("../photos/2016/417.JPG") or nil
+--   pages.photo_src(html_string) → the demographic photo's src ("../photos/2016/417.JPG", or
+--     the Student application's absolute image URL) or nil
 local common = require "focus.common"
 local registry = require "focus.registry"
 local warnings = require "lib.warnings"
+local student_app = require "focus.student_app"
 local html = require "sis.html"
 local json = require "sis.json"
 
@@ -127,8 +129,13 @@ end
 
 function M.photo_src(html_string)
   local doc <close> = html.parse(html_string)
-  local img = doc and doc:select_one("div.scroll_contents img[src]")
-  return img and img:attr("src") or nil
+  if not doc then return nil end
+  local img = doc:select_one("div.scroll_contents img[src]")
+  if img then return img:attr("src") end
+  -- the Student application (2017-18 on): context.obj_info.image
+  local info = student_app.is_app(doc) and student_app.info(doc)
+  local image = info and type(info.context.obj_info) == "table" and info.context.obj_info.image
+  return type(image) == "string" and image ~= "" and image or nil
 end
 
 return M

@@ -1,12 +1,19 @@
 -- Focus portal (Modules.php?modname=misc/Portal.php): the student's courses
 -- with current grades, upcoming events, the upcoming-assignment alerts and the
 -- absence alert. Output: {courses?, events?, alert?, alerts?} (docs/compatibility.md).
+-- The course list is read in either layout, recognised row by row: a link
+-- titled "Name - Period N - Days - Room - Teacher" (2016-17; Duval's
+-- "IB CHEMISTRY - 01 01 - A - 181 - Teacher A"), or the table of 2018-12 on,
+-- name link | period | teacher | ... | grade link (FocusSIS PortalParser.java:44),
+-- which shows no meeting days.
 local common = require "focus.common"
 local json = require "sis.json"
 
 -- Course links: "Modules.php?modname=Grades/StudentGBGrades.php?course_period_id=N",
--- also written "...StudentGBGrades.php&course_period_id=N" or with more parameters.
-local COURSE_LINK = 'a[href*="StudentGBGrades.php"][href*="course_period_id="]'
+-- also written "...StudentGBGrades.php&course_period_id=N" or with more
+-- parameters; a title may link to the course's lessons instead
+-- ("Modules.php?modname=LMS/ViewLesson.php&course_period_id=N", Duval).
+local COURSE_LINK = 'a[href*="course_period_id="]'
 
 -- The block table of "Featured Programs": the row of the cell whose whole text
 -- is that title, then the row's parent.
@@ -15,6 +22,26 @@ local function featured_block(doc)
     if td:text() == "Featured Programs" then return td:parent():parent() end
   end
   common.fail("no <td> whose text is 'Featured Programs'")
+end
+
+-- 2018-12 on: the name link's cell is followed by the period's and the
+-- teacher's ("Period 3", "Rosalind M Tate").
+local function read_table_row(course, a, text)
+  local cell = a:parent()
+  while cell and cell:tag() ~= "td" and cell:tag() ~= "th" do cell = cell:parent() end
+  local row = cell and cell:parent()
+  if not row or row:tag() ~= "tr" then return end
+  local cells = common.cells(row)
+  local at
+  for i, c in ipairs(cells) do
+    if c == cell then at = i end
+  end
+  if not (at and cells[at + 2]) then return end
+  local name = common.collapse(text)
+  local period, teacher = common.collapse(cells[at + 1]:text()), common.collapse(cells[at + 2]:text())
+  -- (a grade "91% A-" next to the link: not this layout)
+  if name == "" or teacher == "" or period:find("%", 1, true) or teacher:find("%", 1, true) then return end
+  course.name, course.period, course.teacher = name, common.period(period), teacher
 end
 
 -- → courses by id, the courses in page order, and each course's title without
@@ -40,10 +67,12 @@ local function read_courses(doc)
         if letter ~= "" then course.letter_grade = letter end
       else
         local title = common.course_title(text, true)
-        if title then
+        if title and title.name and (title.days or title.period) then
           course.name, course.period = title.name, title.period
           course.days, course.teacher = title.days, title.teacher
-          headers[course] = common.collapse(text:sub(#title.name + 4))
+          headers[course] = common.collapse(text):sub(#title.name + 4)
+        elseif not course.name then
+          read_table_row(course, a, text)
         end
       end
     end
@@ -60,20 +89,25 @@ end
 
 -- The alert list header is the course title without its name
 -- ("Period 1 - MWH - 112 - Teacher", "Advisory - MTWHF - 112 - Teacher"): it
--- names the course exactly; a header that matches no title falls back to the
--- first course with the same period number.
+-- names the course exactly; a header that matches no title (the 2018-12
+-- table shows none) falls back to the course with the same period number and
+-- teacher, then to the first with the same period number.
 local function find_course(order, headers, header)
   local key = common.collapse(header)
   for _, course in ipairs(order) do
     if headers[course] == key then return course end
   end
-  local period = header:match("^%s*Period%s*(%d+)")
-  period = period and math.tointeger(tonumber(period))
+  local t = common.course_title(header, false)
+  local period = t and t.period
   if not period then return nil end
+  local same_period
   for _, course in ipairs(order) do
-    if course.period == period then return course end
+    if course.period == period then
+      if course.teacher == t.teacher then return course end
+      same_period = same_period or course
+    end
   end
-  return nil
+  return same_period
 end
 
 local function read_alerts(doc, order, headers, out)

@@ -53,6 +53,7 @@ R.paths = {
   login = "focus/index.php",
   logout = "focus/index.php?logout",
   api = "focus/API/APIEndpoint.php",
+  legacy_api = "focus/legacy_API/APIEndpoint.php", -- where the Focus of 2018-12 on has it
 }
 
 local function keys_of(field)

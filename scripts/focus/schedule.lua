@@ -1,5 +1,9 @@
 -- Focus schedule (Modules.php?modname=Scheduling/Schedule.php): the student's
--- courses for the whole year, in page order.
+-- courses for the whole year, in page order. Either layout: one row
+-- tr#LOy_rowN per course (course | period - teacher | days | room | term), or
+-- (2019 on) the first two columns fixed at the left, in tr#LOy_fixed_left_rowN,
+-- and the rest in cells 3-5 of tr#LOy_rowN (FocusSIS ScheduleParser.java:35,
+-- commit 7aa15fc).
 local common = require "focus.common"
 local json = require "sis.json"
 
@@ -14,17 +18,19 @@ end
 
 return function(doc)
   local courses = json.array()
-  local rows = common.list_rows(doc)
+  local rows, left = common.list_rows(doc, true)
   -- an empty schedule still has the list's header row
   if #rows == 0 then common.need(doc, "td.LO_header") end
   for i, tr in ipairs(rows) do
     local td = tr:select("td.LO_field")
     if #td < 5 then common.fail("schedule row %d has %d cells, expected 5", i, #td) end
-    local parts = common.split(td[2]:text(), " - ")
-    local period = parts[1]:match("^Period%s*(%d+)")
+    local fixed = left[i] and left[i]:select("td.LO_field")
+    if fixed and #fixed < 2 then common.fail("schedule fixed-left row %d has %d cells, expected 2", i, #fixed) end
+    local name, period_teacher = (fixed or td)[1]:text(), (fixed or td)[2]:text()
+    local parts = common.split(period_teacher, " - ")
     courses[i] = {
-      name = td[1]:text(),
-      period = period and math.tointeger(tonumber(period)),
+      name = name,
+      period = common.period(parts[1]),
       teacher = common.collapse(parts[#parts]),
       days = td[3]:text(),
       room = td[4]:text(),

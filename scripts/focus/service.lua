@@ -1,7 +1,10 @@
 -- The Focus service: a logged-in state plus an endpoint name → an HTTP-shaped
 -- answer (docs/architecture.md "Services").
 --
---   state, status, msg = focus.login{ base_url =, username =, password = [, timeout = s] }
+--   state, status, msg = focus.login{ base_url =, username =, password = [, timeout = s]
+--                                     [, login = "native" | "saml" | "auto"] }
+--     login: how to log in (default: SIS_FOCUS_LOGIN, else "auto": native or
+--     single sign-on, as focus/ answers; focus/sso.lua)
 --   status, body = focus.call(state, endpoint, args)
 --   focus.logout(state)
 --
@@ -21,7 +24,9 @@
 -- jar text), year/mp (chosen marking period; mp_stale: a switch whose answer
 -- failed, re-read from the next page), student_id, photo_url, expires
 -- (Focus's session_timeout), login_count, grades_page_login, course_ids (the
--- courses of the last /courses: fetched with the portal).
+-- courses of the last /courses: fetched with the portal), login (the forced
+-- flow, if any), login_flow (the one in use) and, for the later finalGrades
+-- API, api_key, api_endpoint and api_domains.
 --
 -- An answer other than 200 comes with two more values: `reason`, what went
 -- wrong in the user's terms ("month must be 1..12, got 13", "Focus did not
@@ -132,8 +137,27 @@ local function answer_page(c, page, args, ...)
 end
 
 -- The photo path relative to the base URL: focus-api dropped every "../".
+-- (The Student application of later Focus gives an absolute URL.)
 local function photo_url(c, src)
+  if src:find("^https?://") then return src end
   return c.state.base_url .. (src:gsub("%.%./", ""))
+end
+
+-- A Student page that is the JavaScript application (2017-18 on) answers
+-- through its calls (client.student_app); the page parser reads their
+-- answers from ctx.app.
+local function is_student_app(res) return res.body:find("var methods", 1, true) ~= nil end
+
+local function parse_app(c, name, ctx, res)
+  local got, err, kind = client.student_app(c, name, res)
+  if not got then return nil, fail(err, kind) end
+  ctx.app = got.answer
+  return parse(name, ctx, got.page)
+end
+
+function finish.address(c, args, res, err, kind)
+  if res and is_student_app(res) then return ok(parse_app(c, "address", {}, res)) end
+  return ok(parse("address", args, res, err, kind))
 end
 
 -- The demographic page and its photo: both at once when the photo URL is
@@ -156,6 +180,7 @@ function finish.demographic(c, _, res, err, kind)
       log.warn("focus: photo not fetched: %s", got.err)
     end
   end
+  if is_student_app(res) then return ok(parse_app(c, "demographic", { picture = picture }, res)) end
   return ok(parse("demographic", { picture = picture }, res))
 end
 
@@ -439,10 +464,14 @@ function service.login(opts)
   assert(type(user) == "string", "focus.login: username must be a string")
   assert(type(pass) == "string", "focus.login: password must be a string")
   reason, detail = nil, nil
+  local flow = opts.login or os.getenv("SIS_FOCUS_LOGIN") or "auto"
+  if flow ~= "native" and flow ~= "saml" and flow ~= "auto" and flow ~= "" then
+    error(string.format("focus.login: login must be native, saml or auto (SIS_FOCUS_LOGIN), not '%s'", flow), 2)
+  end
   local state = {
     base_url = server_root(base),
     username = user, password = pass, timeout = opts.timeout or 30,
-    cookies = "", login_count = 0,
+    cookies = "", login_count = 0, login = (flow == "native" or flow == "saml") and flow or nil,
   }
   local c <close> = client.open(state)
   local done, err, kind = client.login(c)

@@ -7,24 +7,12 @@ local codec = require "sis.codec"
 local focus = require "focus.service"
 local fake = require "focus_fake"
 
-local function expected(name) return json.decode(t.fixture("focus/expected/" .. name .. ".json")) end
-
-local function login(server, extra)
-  local opts = { base_url = server.base, username = fake.user, password = fake.password, timeout = 10 }
-  for k, v in pairs(extra or {}) do opts[k] = v end
-  return focus.login(opts)
-end
+local expected, login, call_ok = fake.expected, fake.login, fake.call_ok
 
 local function selected_mp(body)
   for id, mp in pairs(body.mps or {}) do
     if mp.selected then return mp.year, id end
   end
-end
-
-local function call_ok(state, endpoint, args)
-  local status, body = focus.call(state, endpoint, args)
-  t.eq(status, 200, endpoint .. ": " .. t.show(body))
-  return body
 end
 
 -- The call must answer `status` with an error message matching `pattern`.

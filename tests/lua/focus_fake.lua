@@ -16,7 +16,8 @@ M.password = M.manifest.credentials.password
 -- s.base are https:// URLs, trusted through ca.bundle.
 function M.start(flags, ca)
   local tls = ca and " --tls " .. ca.server or ""
-  local s = t.server("python3 " .. t.root .. "/tests/servers/fake_focus.py " .. (flags or "") .. tls)
+  -- (30 s to start: on a loaded machine Python alone can take 10)
+  local s = t.server("python3 " .. t.root .. "/tests/servers/fake_focus.py " .. (flags or "") .. tls, 30)
   if ca then s.url = s.url:gsub("^http:", "https:") end
   s.base = s.url .. "/"
   local h = http.session { timeout = 10, cafile = ca and ca.bundle }
@@ -38,6 +39,24 @@ function M.dead_port_url()
   local s = M.start()
   s.stop()
   return s.base
+end
+
+-- The answer the corpus expects for a call (tests/fixtures/focus/expected/<name>.json).
+function M.expected(name) return json.decode(t.fixture("focus/expected/" .. name .. ".json")) end
+
+-- focus.service.login on a fake with the corpus credentials (`extra` over
+-- them). → state | nil, status, message
+function M.login(server, extra)
+  local opts = { base_url = server.base, username = M.user, password = M.password, timeout = 10 }
+  for k, v in pairs(extra or {}) do opts[k] = v end
+  return require("focus.service").login(opts)
+end
+
+-- focus.service.call that must answer 200 → the body.
+function M.call_ok(state, endpoint, args)
+  local status, body = require("focus.service").call(state, endpoint, args)
+  t.eq(status, 200, endpoint .. ": " .. t.show(body))
+  return body
 end
 
 -- A REST client of the focus.rest routes, called in-process through the real

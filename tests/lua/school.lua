@@ -42,9 +42,9 @@ function S.replace(s, from, to)
   return s:sub(1, i - 1) .. to .. s:sub(j + 1)
 end
 
--- Replaces the plain text `from` by `to` in a page file (every occurrence, at least one).
-function S.edit(dir, file, from, to)
-  local text = read(dir .. "/" .. file)
+-- text with every plain `from` replaced by `to` (at least one: `what` names
+-- the text in the error otherwise).
+function S.edit_text(text, from, to, what)
   local at, count, parts = 1, 0, {}
   while true do
     local i, j = text:find(from, at, true)
@@ -52,9 +52,26 @@ function S.edit(dir, file, from, to)
     parts[#parts + 1] = text:sub(at, i - 1) .. to
     at, count = j + 1, count + 1
   end
-  assert(count > 0, "no '" .. from .. "' in " .. file)
+  assert(count > 0, "no '" .. from .. "' in " .. (what or "the text"))
   parts[#parts + 1] = text:sub(at)
-  write(dir .. "/" .. file, table.concat(parts))
+  return table.concat(parts)
+end
+
+-- Replaces the plain text `from` by `to` in a page file (at least once).
+function S.edit(dir, file, from, to)
+  write(dir .. "/" .. file, S.edit_text(read(dir .. "/" .. file), from, to, file))
+end
+
+-- focus.pages.parse with the log quiet → data, its warnings (nil, err, kind
+-- on failure).
+function S.parse(name, html, ctx)
+  local log, warnings, pages = require "sis.log", require "lib.warnings", require "focus.pages"
+  local level = log.level()
+  log.level("error")
+  local list, data, err, kind = warnings.collect(pages.parse, name, html, ctx)
+  log.level(level)
+  if not data then return nil, err, kind end
+  return data, list
 end
 
 -- A new page served at `url` (every marking period).

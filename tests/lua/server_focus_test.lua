@@ -3,8 +3,10 @@
 -- index.json (statuses, bodies and JSON text, with the references and
 -- corrections of tests/lua/focus_expected.lua, as focus_fidelity_test.lua
 -- checks them on the handlers directly; over HTTP and over HTTPS, on the
--- upstream connections the workers keep), and the focus-api README's Python
--- client example, run unchanged.
+-- upstream connections the workers keep), against each Focus generation
+-- (E.generations: the 2016-17 pages, the later layouts, the later layouts
+-- behind single sign-on), and the focus-api README's Python client example,
+-- run unchanged.
 local t = require "testlib"
 local http = require "sis.http"
 local json = require "sis.json"
@@ -22,46 +24,54 @@ end
 local main, expiry = E.main, E.expiry
 
 -- One HTTP client (one cookie jar) plays the calls in order.
-local function replay(list, srv, before_each)
+local function replay(list, srv, generation, before_each)
   local client <close> = http.session { timeout = 60 }
   E.replay(list, function(call)
     local req = call.request
     local res = assert(client:request { method = req.method, url = srv.url .. req.path, json = req.json })
     t.eq(res.headers["content-type"], "application/json", call.name)
     return res.status, json.decode(res.body), res.body
-  end, before_each)
+  end, before_each, generation)
 end
 
 local ca = test_ca.make()
-for _, scheme in ipairs { "http", "https" } do
-  t.test("every call of index.json through sis serve answers as the original (or its correction) ("
-      .. scheme .. ")", function()
-    t.ok(#main > 140, "index.json lists the calls")
-    local tls = scheme == "https" and ca or nil
-    local focus = fake.start(nil, tls)
-    local srv = serve(focus.base, tls)
-    replay(main, srv)
+for _, gen in ipairs(E.generations) do
+  for _, scheme in ipairs { "http", "https" } do
+    t.test("every call of index.json through sis serve answers as the original (or its correction), "
+        .. "Focus " .. gen.name .. " (" .. scheme .. ")", function()
+      t.ok(#main > 140, "index.json lists the calls")
+      local tls = scheme == "https" and ca or nil
+      local focus = fake.start(gen.flags, tls)
+      local srv = serve(focus.base, tls)
+      replay(main, srv, gen)
+      local stats = focus.stats()
+      t.eq(stats.logins, 1, "one Focus login for the whole replay")
+      t.ok(stats.connections < stats.requests / 4,
+        string.format("%d upstream connections for %d requests", stats.connections, stats.requests))
+      if gen.sso then t.eq(stats.idp_logins, 1, "one password at the identity provider") end
+      if gen.later then t.ok(stats.app_calls >= 2 and stats.domain_requests >= 1, "the later APIs were used") end
+      local log = srv.log()
+      t.ok(not log:find(fake.password, 1, true), "the password is in the server log")
+      t.match(log, "info  %[%x+%] GET /api/v3/portal 200 [%d.]+ ms\n")
+      srv.stop()
+      focus.stop()
+    end)
+  end
+
+  t.test("Focus session expiry through sis serve: transparent re-login, Focus " .. gen.name, function()
+    t.eq(#expiry, 4)
+    local focus = fake.start("--session-timeout 2 " .. gen.flags)
+    local srv = serve(focus.base)
+    replay(expiry, srv, gen, function(call)
+      if call.name == "expiry_portal_after_focus_timeout" then t.sleep(3.5) end
+    end)
     local stats = focus.stats()
-    t.eq(stats.logins, 1, "one Focus login for the whole replay")
-    t.ok(stats.connections < stats.requests / 4,
-      string.format("%d upstream connections for %d requests", stats.connections, stats.requests))
-    local log = srv.log()
-    t.ok(not log:find(fake.password, 1, true), "the password is in the server log")
-    t.match(log, "info  %[%x+%] GET /api/v3/portal 200 [%d.]+ ms\n")
-    srv.stop()
-    focus.stop()
+    t.eq(stats.logins, 2, "the fake Focus saw the second login")
+    if gen.sso then
+      t.eq({ stats.idp_logins, stats.idp_auto_posts }, { 1, 1 }, "the second login went through the provider's session")
+    end
   end)
 end
-
-t.test("Focus session expiry through sis serve: transparent re-login", function()
-  t.eq(#expiry, 4)
-  local focus = fake.start("--session-timeout 2")
-  local srv = serve(focus.base)
-  replay(expiry, srv, function(call)
-    if call.name == "expiry_portal_after_focus_timeout" then t.sleep(3.5) end
-  end)
-  t.eq(focus.stats().logins, 2, "the fake Focus saw the second login")
-end)
 
 t.test("the focus-api README's Python client example works unchanged", function()
   local focus = fake.start()
