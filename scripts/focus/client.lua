@@ -145,7 +145,8 @@ function client.login(c)
     form = { { "login", "true" }, { "data", data } },
   }
   if not res then return nil, "focus: " .. err, kind end
-  if res.status >= 300 and res.status < 400 then return nil, sso.native_refused(c, res), "upstream" end
+  local sso_err = res.status >= 300 and res.status < 400 and sso.native_refused(c, res)
+  if sso_err then return nil, sso_err, "upstream" end
   if res.status ~= 200 then
     -- (the URL tried, and what it should be: a browser shows .../focus/...)
     return nil, string.format("focus: login answered HTTP %d (%s; the Focus URL is the server's root, as in https://focus.example.org/)",

@@ -9,7 +9,7 @@
 --   flow, err, kind = sso.choose(c)   -- "native" | "saml" (state.login forces one)
 --   ok, err, kind = sso.login(c)       -- through the identity provider
 --   sso.expired(c, res)                -- does this Focus answer mean "log in again"?
---   sso.native_refused(c, res)         -- the message when a native login met a redirect
+--   sso.native_refused(c, res)         -- the message when a native login met a sign-on redirect, or nil
 --
 -- c is a focus.client (c.http: the sis.http session, c.state). The password
 -- is sent only in the form that asks for it; it is registered with sis.log
@@ -196,12 +196,11 @@ function sso.expired(c, res)
   return res.status == 200 and carries_saml(res.body) and true or false
 end
 
--- The message for a native login answered with a redirect.
+-- The message for a native login answered with a redirect to single sign-on,
+-- or nil when the redirect stays in Focus (not a sign-on: the caller says why).
 function sso.native_refused(c, res)
   local loc = sso.resolve(res.url or c.state.base_url, res.headers.location or "")
-  if in_focus(c, loc) and not looks_sso(loc:sub(#c.state.base_url + 1)) then
-    return string.format("focus: login answered HTTP %d", res.status)
-  end
+  if in_focus(c, loc) and not looks_sso(loc:sub(#c.state.base_url + 1)) then return nil end
   return string.format("focus: the login was answered with a redirect to %s: this school logs in through "
     .. "single sign-on (SIS_FOCUS_LOGIN=saml, or unset to detect it)", host(loc))
 end

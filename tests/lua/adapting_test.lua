@@ -65,8 +65,8 @@ t.test("docs/adapting.md: each step of the guide on a school whose category tabl
 
   -- 1. record and read the report
   local warning = "\n  focus/course +PROBLEM +fetched 7/7  parsed 7/7  warnings 7  fields 24/29\n" ..
-    "    warning %(24101%): field categories: no match for 'td%.GrayDrawHeader'\n" ..
-    "    warning %(24107%): field categories: no match for 'td%.GrayDrawHeader'\n"
+    "    warning %(24101%): field categories: no match for 'td%.GrayDrawHeader, td%.DarkGradientBG'\n" ..
+    "    warning %(24107%): field categories: no match for 'td%.GrayDrawHeader, td%.DarkGradientBG'\n"
   code, out, err = run(2)
   t.eq(code, 1, err)
   t.match(out, warning)
@@ -89,7 +89,7 @@ t.test("docs/adapting.md: each step of the guide on a school whose category tabl
   code, out, err = run(5)
   t.eq(code, 0, err)
   t.eq(json.decode(out).categories, nil)
-  t.match(err, "warn  warning parser=focus/course n=1 field=categories selector=td%.GrayDrawHeader\n")
+  t.match(err, "warn  warning parser=focus/course n=1 field=categories selector=\"td%.GrayDrawHeader, td%.DarkGradientBG\"\n")
   code, out, err = run(6)
   t.eq(code, 0, err)
   t.eq(json.decode(out).categories, want.categories)

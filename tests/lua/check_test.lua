@@ -118,13 +118,13 @@ t.test("sis check on a changed school names the parser, the field and the select
   local code, out = check(focus)
   t.eq(code, 1)
   t.match(out, "\n  focus/course +PROBLEM +fetched 7/7  parsed 7/7  warnings 1  fields 29/29\n" ..
-    "    warning %(24101%): field categories: no match for 'td%.GrayDrawHeader'\n")
+    "    warning %(24101%): field categories: no match for 'td%.GrayDrawHeader, td%.DarkGradientBG'\n")
   t.match(out, "\n  focus/schedule +ok +fetched 1/1  parsed 1/1  warnings 0  fields 7/13\n" ..
     "    found: courses mp_years [^\n]*\n[^\n]*\n    no record to hold: courses%.%*%.days courses%.%*%.name ")
   t.match(out, "\nsis check: 1 page with problems\n$")
   local _, json_out = check(focus, "--json")
   local w = page_of(json.decode(json_out), "focus/course").warnings
-  t.eq(w, { { parser = "focus/course", field = "categories", selector = "td.GrayDrawHeader", args = "24101" } })
+  t.eq(w, { { parser = "focus/course", field = "categories", selector = "td.GrayDrawHeader, td.DarkGradientBG", args = "24101" } })
   -- a page that is not what its parser expects (the fake reads its pages when it starts)
   focus.stop()
   school.edit(dir, "Portal__mp326.html", "Featured Programs", "Featured Courses")
