@@ -32,12 +32,14 @@
 #define PIN_MT "sis.html.pin"
 
 enum { DEFAULT_MAX_SIZE = 8 << 20, DEFAULT_MAX_DEPTH = 400, SELECTOR_CACHE_MAX = 256 };
+#define OPEN_TREES_UNNOTICED ((size_t)8 << 20) /* see the end of l_parse */
 
 /* User values: 1 the input string (gumbo points into it), 2 the chunk pool
  * (it outlives the arena), 3 the pin (see pin_document). */
 typedef struct document {
     GumboOutput *out; /* NULL once closed */
     size_t size;
+    size_t tree_bytes; /* its part of the pool's open_bytes */
     int pins;    /* methods reading the tree right now */
     int closing; /* closed while pinned: the tree goes with the last pin */
     html_arena mem;
@@ -62,6 +64,8 @@ static document *check_document(lua_State *L, int i) {
 }
 
 static void release_document(lua_State *L, document *d, int i) {
+    d->mem.pool->open_bytes -= d->tree_bytes;
+    d->tree_bytes = 0;
     html_arena_release(&d->mem);
     d->closing = 0;
     lua_pushnil(L); /* the input string can go too */
@@ -632,9 +636,16 @@ static int l_parse(lua_State *L) {
             lua_pushliteral(L, "html: out of memory");
         return 2;
     }
-    /* The tree lives outside the Lua heap: tell the collector about it, or
-     * a loop over pages would outrun it. */
-    lua_gc(L, LUA_GCSTEP, (int)(d->mem.bytes >> 10) + 1);
+    /* The tree lives outside the Lua heap, which the collector does not
+     * see: a loop over pages that leaves its documents to the collector
+     * would outrun it. While other documents hold more than a few MiB of
+     * trees, each parse is a collection step as large as its tree;
+     * documents closed when read (<close>, as the shipped parsers do) leave
+     * no work to the collector, and cost it none. */
+    html_pool *pool = d->mem.pool;
+    if (pool->open_bytes > OPEN_TREES_UNNOTICED) lua_gc(L, LUA_GCSTEP, (int)(d->mem.bytes >> 10) + 1);
+    d->tree_bytes = d->mem.bytes;
+    pool->open_bytes += d->tree_bytes;
     return 1;
 }
 

@@ -18,6 +18,7 @@ union html_header;
 typedef struct html_pool {
     struct html_chunk *spare;
     size_t count;
+    size_t open_bytes; /* the trees of the state's documents not yet released */
     int closed; /* after html_pool_close, released chunks go back to malloc */
 } html_pool;
 

@@ -413,9 +413,13 @@ async def hostile(srv, fake, kind, path, clients):
 
 
 async def warm_up(port):
-    """Every worker builds its Lua state: the idle RSS to compare with."""
+    """Every worker builds its Lua state and reads ordinary Focus pages (so
+    loads the Focus scripts): the idle RSS to compare with."""
     for _ in range(3):
         await asyncio.gather(*[request(port, "GET", "/") for _ in range(64)])
+    cookies = await asyncio.gather(*[login(port) for _ in range(32)])
+    for path in ("/api/v3/portal", "/api/v3/calendar/2017/2"):
+        await asyncio.gather(*[request(port, "GET", path, headers={"Cookie": c}) for c in cookies])
 
 
 def run_pages(sis, timeout):

@@ -52,7 +52,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port-file", required=True)
     args = ap.parse_args()
-    corpus = fake_focus.Corpus(fake_focus.DEFAULT_PAGES)
+    corpus = fake_focus.Corpus(fake_focus.PAGES["2016"])
     httpd = fake_focus.Server(("127.0.0.1", 0), Handler)
     httpd.state = fake_focus.State(corpus, corpus.manifest["session_timeout_s"], 0, None)
     httpd.hostile = ""
