@@ -971,10 +971,19 @@ static int announce_listening(struct mg_context *ctx, const char *listen, const 
     return 0;
 }
 
+/* The reason SIS_FOCUS_LOGIN is unusable, or NULL (focus/service.lua reads it). */
+static const char *bad_focus_login(char *why, size_t cap) {
+    const char *flow = getenv("SIS_FOCUS_LOGIN");
+    if (!flow || !*flow || !strcmp(flow, "auto") || !strcmp(flow, "native") || !strcmp(flow, "saml")) return NULL;
+    snprintf(why, cap, "SIS_FOCUS_LOGIN must be native, saml or auto, not '%s'", flow);
+    return why;
+}
+
 int sis_serve(const sis_serve_options *opt) {
     char why[512], address[64];
     const char *bad = bad_upstream_url("SIS_FOCUS_URL", why, sizeof why);
     if (!bad) bad = bad_upstream_url("SIS_SCODOC_URL", why, sizeof why);
+    if (!bad) bad = bad_focus_login(why, sizeof why);
     if (bad) {
         sis_log(SIS_LOG_ERROR, "serve: %s", bad);
         return 2;

@@ -281,7 +281,7 @@ t.test("a bare port listens on 127.0.0.1 only, and the log says so", function()
   bare.stop()
 end)
 
-t.test("an unusable upstream URL stops sis serve at start, exit 2, with the reason", function()
+t.test("an unusable upstream URL or login flow stops sis serve at start, exit 2, with the reason", function()
   for _, case in ipairs { { "SIS_FOCUS_URL", "not-a-url" }, { "SIS_SCODOC_URL", "ftp://host/" },
                           { "SIS_FOCUS_URL", "http://" } } do
     local code, _, err = t.exec(string.format("env %s=%s timeout 20 %s serve --listen 127.0.0.1:0", case[1],
@@ -292,6 +292,10 @@ t.test("an unusable upstream URL stops sis serve at start, exit 2, with the reas
   local code, _, err = t.exec(string.format("timeout 20 %s serve --focus-url nope --listen 127.0.0.1:0", t.sis))
   t.eq(code, 2)
   t.match(err, "SIS_FOCUS_URL must be")
+  -- the way to log in to Focus, checked as well (else every login would be a 500)
+  code, _, err = t.exec(string.format("env SIS_FOCUS_LOGIN=cas timeout 20 %s serve --listen 127.0.0.1:0", t.sis))
+  t.eq(code, 2)
+  t.match(err, "serve: SIS_FOCUS_LOGIN must be native, saml or auto, not 'cas'\n")
 end)
 
 t.test("a port file that cannot be written stops sis serve, exit 1", function()
