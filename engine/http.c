@@ -48,6 +48,8 @@
 #include <lauxlib.h>
 #include <openssl/sha.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -90,6 +92,7 @@ typedef struct {
     long timeout_ms, connect_timeout_ms, per_host;
     curl_off_t max_body;
     int redirects, verify;
+    int public_only; /* connect to public addresses only (see open_public) */
     int busy; /* a batch is running (on_progress must not start another) */
     int closed;
 } session;
@@ -107,6 +110,7 @@ typedef struct {
     int too_large, oom;
     char errbuf[CURL_ERROR_SIZE];
     char tls_error[256]; /* why trust_hook failed */
+    char refused[96];    /* why open_public refused an address */
     sis_exchange x;
 } transfer;
 
@@ -120,7 +124,7 @@ typedef struct {
 
 static const char *const session_fields[] = {
     "timeout",    "connect_timeout", "max_body", "redirects", "verify",
-    "headers",    "user_agent",      "per_host", "cafile",    NULL,
+    "headers",    "user_agent",      "per_host", "cafile",    "public_only", NULL,
 };
 static const char *const request_fields[] = {
     "url",     "method",  "query",     "form",     "json",       "body",
@@ -686,6 +690,43 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *ud) {
     return n;
 }
 
+/* Whether a session with public_only may connect to the address: not to
+ * loopback, private (RFC 1918, fc00::/7), link-local (cloud metadata at
+ * 169.254.169.254), shared (100.64/10), unspecified, multicast or reserved
+ * ones. A URL a user gives (a webhook) must not reach the server's own
+ * network. */
+static int is_public(const struct sockaddr *sa) {
+    if (sa->sa_family == AF_INET) {
+        uint32_t a = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+        return !((a >> 24) == 0 || (a >> 24) == 10 || (a >> 24) == 127 || (a >> 16) == 0xA9FE ||
+                 (a >> 20) == 0xAC1 || (a >> 16) == 0xC0A8 || (a >> 22) == 0x191 || (a >> 28) >= 0xE);
+    }
+    if (sa->sa_family != AF_INET6) return 0;
+    const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(a6) || IN6_IS_ADDR_V4COMPAT(a6)) {
+        struct sockaddr_in v4 = {.sin_family = AF_INET};
+        memcpy(&v4.sin_addr, a6->s6_addr + 12, 4);
+        return is_public((const struct sockaddr *)&v4);
+    }
+    return !(IN6_IS_ADDR_UNSPECIFIED(a6) || IN6_IS_ADDR_LOOPBACK(a6) || IN6_IS_ADDR_LINKLOCAL(a6) ||
+             IN6_IS_ADDR_SITELOCAL(a6) || IN6_IS_ADDR_MULTICAST(a6) || (a6->s6_addr[0] & 0xFE) == 0xFC);
+}
+
+/* curl's socket for a connection of a public_only session: none for an
+ * address that is not public (curl tries the host's next address, or fails). */
+static curl_socket_t open_public(void *ud, curlsocktype purpose, struct curl_sockaddr *a) {
+    transfer *t = ud;
+    if (purpose == CURLSOCKTYPE_IPCXN && !is_public(&a->addr)) {
+        char ip[INET6_ADDRSTRLEN] = "?";
+        const void *in = a->family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)&a->addr)->sin6_addr
+                                               : (const void *)&((struct sockaddr_in *)&a->addr)->sin_addr;
+        inet_ntop(a->family, in, ip, sizeof ip);
+        snprintf(t->refused, sizeof t->refused, "%s is not a public address (the session is public_only)", ip);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype, a->protocol);
+}
+
 /* The options that change from transfer to transfer (the fixed ones are set
  * once, in take_handle). */
 static void setup_easy(session *s, transfer *t) {
@@ -703,7 +744,11 @@ static void setup_easy(session *s, transfer *t) {
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, t->max_body); /* refuses a long Content-Length early */
     curl_easy_setopt(e, CURLOPT_USERAGENT, s->user_agent);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, t->idempotent ? 0L : 1L); /* see the top comment */
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, t->idempotent && !s->public_only ? 0L : 1L); /* see the top comment */
+    /* public_only: every request on a connection of its own, checked by open_public */
+    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, s->public_only ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, s->public_only ? open_public : NULL);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, s->public_only ? (void *)t : NULL);
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L); /* back to a plain GET, then the method */
     const char *m = t->rq.method;
     if (!strcmp(m, "HEAD")) {
@@ -888,6 +933,8 @@ static void finish(session *s, batch *b, transfer *t, CURLcode rc) {
         set_error(t, "other", "out of memory");
     } else if (rc != CURLE_OK && t->tls_error[0]) {
         set_error(t, "tls", t->tls_error);
+    } else if (rc != CURLE_OK && t->refused[0]) {
+        set_error(t, "connect", t->refused);
     } else if (rc != CURLE_OK) {
         set_error(t, error_kind(rc), t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
     }
@@ -1474,6 +1521,7 @@ static int l_session(lua_State *L) {
         s->max_body = (curl_off_t)field_int(L, 1, "max_body", s->max_body, 1, "");
         s->redirects = field_bool(L, 1, "redirects", 1, 1, "");
         s->verify = field_bool(L, 1, "verify", 1, 1, "");
+        s->public_only = field_bool(L, 1, "public_only", 0, 1, "");
         s->per_host = (long)field_int(L, 1, "per_host", 6, 1, "");
         if (lua_getfield(L, 1, "user_agent") != LUA_TNIL) {
             size_t len;

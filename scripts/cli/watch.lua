@@ -124,7 +124,7 @@ while true do
     if opts.exec then run_exec(text)
     elseif not opts.webhook then io.write(text, "\n") io.flush() end
   end
-  if opts.webhook then deliver.run(st, { settings = settings }) end
+  if opts.webhook then deliver.run(st, { settings = settings, trusted = true }) end
   local sub = st:subscription(id)
   if sub.paused_at then die("paused: " .. tostring(sub.paused_reason), 1) end
   if once then break end

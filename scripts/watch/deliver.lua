@@ -7,7 +7,10 @@
 -- order of detection. A webhook failing for SIS_WATCH_PAUSE_AFTER seconds
 -- pauses its subscription, which says why (GET .../watch/<id>).
 --
---   delivered, failed = deliver.run(store [, {now =, settings =, limit =}])
+--   delivered, failed = deliver.run(store [, {now =, settings =, limit =, trusted =}])
+-- A webhook reaches public addresses only (a subscriber must not make the
+-- server post into its own network), unless SIS_WATCH_PRIVATE_WEBHOOKS=1 or
+-- the webhooks are the operator's own (trusted: `sis watch --webhook`).
 local http = require "sis.http"
 local codec = require "sis.codec"
 local log = require "sis.log"
@@ -21,8 +24,8 @@ local TIMEOUT = 10
 function M.signature(secret, body) return "sha256=" .. codec.hmac_sha256_hex(secret, body) end
 
 -- POSTs one event. → true | nil, err
-function M.post(url, secret, event_id, body)
-  local s <close> = http.session { timeout = TIMEOUT, redirects = false }
+function M.post(url, secret, event_id, body, public_only)
+  local s <close> = http.session { timeout = TIMEOUT, redirects = false, public_only = public_only }
   local res, err = s:post(url, { body = body, headers = {
     ["Content-Type"] = "application/json",
     ["X-Sis-Event"] = event_id,
@@ -43,12 +46,13 @@ function M.run(store, opts)
   local settings = opts.settings or settings_mod.load()
   local now = opts.now or os.time()
   local delivered, failed = 0, 0
+  local public_only = not (opts.trusted or settings.private_webhooks)
   local broken = {} -- subscriptions that failed in this round: their later events wait
   for _, d in ipairs(store:due_deliveries(now, opts.limit or 100)) do
     if not broken[d.subscription] then
       local secret = store:secret(d.subscription)
       local ok, err = false, "the webhook secret cannot be read"
-      if secret then ok, err = M.post(d.webhook, secret, d.event, d.body) end
+      if secret then ok, err = M.post(d.webhook, secret, d.event, d.body, public_only) end
       if ok then
         store:delivered(d.event)
         delivered = delivered + 1

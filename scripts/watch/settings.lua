@@ -4,6 +4,8 @@
 --   SIS_WATCH_RETRY          the first webhook retry delay, seconds (30; doubled each time, at most 1 h)
 --   SIS_WATCH_PAUSE_AFTER    a webhook failing this long pauses its subscription, seconds (86400)
 --   SIS_WATCH_KEEP           events kept per subscription for GET .../changes (1000)
+--   SIS_WATCH_PRIVATE_WEBHOOKS  1: subscribers' webhooks may be on private addresses
+--                            (default: public addresses only: sis.http public_only)
 local M = {}
 
 local function positive(name, default)
@@ -21,6 +23,7 @@ function M.load()
     retry = positive("SIS_WATCH_RETRY", 30),
     pause_after = positive("SIS_WATCH_PAUSE_AFTER", 86400),
     keep = math.floor(positive("SIS_WATCH_KEEP", 1000)),
+    private_webhooks = os.getenv("SIS_WATCH_PRIVATE_WEBHOOKS") == "1",
   }
 end
 

@@ -360,6 +360,27 @@ local function stats(up, reset)
   return json.decode(assert(s:get(up.base .. "/stats" .. (reset and "?reset=1" or ""))).body)
 end
 
+t.test("public_only: no connection to loopback, private, link-local or reserved addresses", function()
+  local s <close> = http.session { public_only = true, timeout = 5 }
+  stats(UPSTREAMS[1], true)
+  for _, url in ipairs { base .. "/", "http://localhost:" .. srv.port .. "/", "http://[::1]:1/",
+                         "http://10.1.2.3/", "http://172.16.0.1/", "http://192.168.1.1/", "http://169.254.169.254/",
+                         "http://100.64.0.1/", "http://0.0.0.0/", "http://224.0.0.1/", "http://[fd00::1]/",
+                         "http://[fe80::1]/", "http://[::ffff:127.0.0.1]/" } do
+    local res, err, kind = s:get(url)
+    t.eq({ res, kind }, { nil, "connect" }, url)
+    t.match(err, "^connect: [%x.:]+ is not a public address %(the session is public_only%) %(", url)
+  end
+  t.eq(stats(UPSTREAMS[1]).connections, 0, "none reached the server")
+  -- by default a session connects anywhere; a kept connection never carries a public_only request
+  local open <close> = http.session()
+  t.eq(assert(open:get(base .. "/status/204")).status, 204)
+  t.eq(select(3, s:get(base .. "/status/204")), "connect")
+  local ok, e = pcall(http.session, { public_only = "yes" })
+  t.eq(ok, false)
+  t.match(e, "'public_only' must be a boolean")
+end)
+
 for _, up in ipairs(UPSTREAMS) do
   local b, label = up.base, " (" .. up.scheme .. ")"
 

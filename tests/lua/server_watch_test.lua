@@ -21,7 +21,8 @@ end
 
 local function serve(fake, data_dir, extra)
   local env = { SIS_ROUTES = ROUTES, SIS_FOCUS_URL = fake.base, SIS_DATA_DIR = data_dir,
-                SIS_WATCH_MIN_INTERVAL = "1", SIS_WATCH_RETRY = "1" }
+                SIS_WATCH_MIN_INTERVAL = "1", SIS_WATCH_RETRY = "1",
+                SIS_WATCH_PRIVATE_WEBHOOKS = "1" } -- the receivers listen on 127.0.0.1
   for k, v in pairs(extra or {}) do env[k] = v end
   return H.start(env)
 end
@@ -135,6 +136,25 @@ t.test("a webhook that keeps failing pauses its subscription; resume delivers", 
   t.eq({ resumed.status, resumed.json.paused }, { 200, false })
   wait_for("the delivery", function() return #delivered(hook) == 1 end)
   t.eq(json.decode(delivered(hook)[1].body).kind, "focus.assignment.graded")
+  srv.stop()
+  os.execute("rm -rf " .. data)
+end)
+
+t.test("by default a subscriber's webhook reaches public addresses only: not the server's network", function()
+  local fake, hook = W.focus(), receiver(0)
+  local data = t.tmpdir()
+  local jar = data .. "/jar"
+  local srv = serve(fake, data, { SIS_WATCH_PRIVATE_WEBHOOKS = "", SIS_WATCH_PAUSE_AFTER = "1" })
+  login(srv, jar)
+  local sub = subscribe(srv, jar, { webhook = hook.url .. "/hook", kinds = { "focus.assignment.graded" }, interval = 1 })
+  W.edit(fake.pages .. "/StudentGBGrades__course_period_id=24101__mp326.html", GRADE[1], GRADE[2])
+  fake.reload()
+  local paused = wait_for("the pause", function()
+    local s = H.request(srv, "GET", "/api/v3/watch/" .. sub.id, { jar = jar }).json
+    return s.paused and s
+  end)
+  t.match(paused.paused_reason, "^the webhook has failed since .*: connect: 127%.0%.0%.1 is not a public address")
+  t.eq(#hook.received(), 0, "nothing reached the receiver")
   srv.stop()
   os.execute("rm -rf " .. data)
 end)

@@ -429,12 +429,17 @@ def run_pages(sis, timeout):
     try:
         asyncio.run(warm_up(srv.port))
         idle_rss = srv.rss()
-        for kind, path, clients, peak_limit in (("passwords", "/api/v3/portal", 1, 200),
-                                                ("error_boxes", "/api/v3/portal", 1, 200),
-                                                ("paragraphs", "/api/v3/portal", 1, 200),
-                                                ("paragraphs", "/api/v3/portal", 1, 200),
-                                                ("paragraphs", "/api/v3/portal", 1, 200),
-                                                ("paragraphs", "/api/v3/calendar/2017", 4, None)):
+        # What stays after a hostile page is what a worker keeps by design
+        # (up to 1 MiB of spare parse chunks, and up to 2 MiB free at the top
+        # of its malloc arena: M_TRIM_THRESHOLD), for each worker that served
+        # one: "after" may grow by a few MB per concurrent client.
+        for kind, path, clients, peak_limit, after_limit in (
+                ("passwords", "/api/v3/portal", 1, 200, 10),
+                ("error_boxes", "/api/v3/portal", 1, 200, 10),
+                ("paragraphs", "/api/v3/portal", 1, 200, 10),
+                ("paragraphs", "/api/v3/portal", 1, 200, 10),
+                ("paragraphs", "/api/v3/portal", 1, 200, 10),
+                ("paragraphs", "/api/v3/calendar/2017", 4, None, 16)):
             results, base, peak, after, lat = asyncio.run(hostile(srv, fake, kind, path, clients))
             slowest = max(r[2] for r in results)
             print("  %-11s %-22s x%d: %s in %.1f s at most; RSS %.0f MB before, peak +%.0f MB, after +%.1f MB; "
@@ -444,7 +449,8 @@ def run_pages(sis, timeout):
             check(slowest <= timeout + 5, "%s: answered within SIS_TIMEOUT + 5 s" % kind)
             if peak_limit:
                 check(peak - base <= peak_limit, "%s: peak within %d MB" % (kind, peak_limit))
-            check(after - idle_rss <= 10, "%s: RSS back within 10 MB of the idle server's" % kind)
+            check(after - idle_rss <= after_limit,
+                  "%s: RSS back within %d MB of the idle server's" % (kind, after_limit))
             check(bool(lat) and max(lat) <= 1.0, "%s: other clients answered within 1 s meanwhile" % kind)
     finally:
         srv.stop()
