@@ -6,8 +6,9 @@
  * before it runs). It runs only when a data directory is set (SIS_DATA_DIR /
  * --data-dir). A poll mostly waits for the school, hence several threads.
  *
- * The state is built once, at start: edits of the watch scripts take effect
- * at the next start (the REST workers reload by themselves). Stopping waits
+ * Like the REST workers, a thread builds a new state between ticks when a
+ * script changed (an overlay's fixed parser serves the next poll); if the
+ * new state cannot load, it keeps the old one (logged once). Stopping waits
  * for the poll in progress, at most the upstream timeout. */
 #include "scheduler.h"
 
@@ -32,9 +33,13 @@ typedef struct poller {
     int index;
     pthread_t thread;
     lua_State *L;
+    unsigned long generation; /* of the scripts L was built from */
 } poller;
 
 struct sis_scheduler {
+    const sis_options *host;
+    sis_generation_fn generation;
+    void *generation_ctx;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     atomic_int stop;
@@ -80,10 +85,28 @@ static double tick(poller *p) {
     return wait < MAX_SLEEP ? (wait < 0 ? 0 : wait) : MAX_SLEEP;
 }
 
+static lua_State *new_state(const sis_options *host, sis_scheduler *s);
+
+/* A new state when the scripts changed since p's was built. */
+static void reload(poller *p) {
+    sis_scheduler *s = p->owner;
+    unsigned long g = s->generation(s->generation_ctx);
+    if (g == p->generation) return;
+    p->generation = g;
+    lua_State *L = new_state(s->host, s);
+    if (!L) { /* logged: the old scripts go on polling */
+        sis_log(SIS_LOG_WARN, "watch: poller %d keeps the scripts it had", p->index);
+        return;
+    }
+    lua_close(p->L);
+    p->L = L;
+}
+
 static void *run(void *arg) {
     poller *p = arg;
     sis_scheduler *s = p->owner;
     while (!atomic_load(&s->stop)) {
+        reload(p);
         double wait = tick(p);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
@@ -104,7 +127,7 @@ static lua_State *new_state(const sis_options *host, sis_scheduler *s) {
     lua_pushcfunction(L, load);
     lua_pushlightuserdata(L, s);
     if (sis_pcall(L, 1, 0) != LUA_OK) {
-        sis_log(SIS_LOG_ERROR, "watch: the poller is off: %s", lua_tostring(L, -1));
+        sis_log(SIS_LOG_ERROR, "watch: cannot load the poller's scripts: %s", lua_tostring(L, -1));
         lua_close(L);
         return NULL;
     }
@@ -123,11 +146,14 @@ static int thread_count(void) {
     return (int)n;
 }
 
-sis_scheduler *sis_scheduler_start(const sis_options *host) {
+sis_scheduler *sis_scheduler_start(const sis_options *host, sis_generation_fn generation, void *ctx) {
     const char *dir = getenv("SIS_DATA_DIR");
     if (!dir || !*dir) return NULL;
     sis_scheduler *s = calloc(1, sizeof *s);
     if (!s) return NULL;
+    s->host = host;
+    s->generation = generation;
+    s->generation_ctx = ctx;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     int want = thread_count();
@@ -135,6 +161,7 @@ sis_scheduler *sis_scheduler_start(const sis_options *host) {
         poller *p = &s->threads[i];
         p->owner = s;
         p->index = i;
+        p->generation = generation(ctx);
         p->L = new_state(host, s);
         if (!p->L) break;
         if (pthread_create(&p->thread, NULL, run, p) != 0) {
@@ -145,6 +172,7 @@ sis_scheduler *sis_scheduler_start(const sis_options *host) {
         s->count++;
     }
     if (s->count == 0) {
+        sis_log(SIS_LOG_ERROR, "watch: the poller is off");
         sis_scheduler_stop(s);
         return NULL;
     }

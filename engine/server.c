@@ -216,6 +216,9 @@ static unsigned long current_generation(server *s, int *announce) {
     return g;
 }
 
+/* current_generation for the watch poller (engine/scheduler.h). */
+static unsigned long scripts_generation(void *srv) { return current_generation(srv, NULL); }
+
 /* ---------- the sis.server module (worker states only) */
 
 static worker *upworker(lua_State *L) { return lua_touserdata(L, lua_upvalueindex(1)); }
@@ -1071,7 +1074,7 @@ int sis_serve(const sis_serve_options *opt) {
     if (ctx && announce_listening(ctx, listen, &srv, threads, path) != 0) rc = 1;
     sis_scheduler *poller = NULL; /* the watch poller (engine/scheduler.c), if any */
     if (ctx && rc == 0) {
-        poller = sis_scheduler_start(opt->host);
+        poller = sis_scheduler_start(opt->host, scripts_generation, &srv);
         int sig = 0;
         sigwait(&stop, &sig);
         sis_log(SIS_LOG_INFO, "serve: %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");

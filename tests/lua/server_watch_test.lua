@@ -28,6 +28,13 @@ local function serve(fake, data_dir, extra)
 end
 
 local function login(srv, jar) W.login(H, srv, jar) end
+
+local function school_write(path, text)
+  local f = assert(io.open(path .. ".new", "w"))
+  f:write(text)
+  f:close()
+  assert(os.rename(path .. ".new", path))
+end
 local wait_for = W.wait_for
 
 -- A Focus subscription of the logged-in jar, once its baseline is taken.
@@ -155,6 +162,40 @@ t.test("by default a subscriber's webhook reaches public addresses only: not the
   end)
   t.match(paused.paused_reason, "^the webhook has failed since .*: connect: 127%.0%.0%.1 is not a public address")
   t.eq(#hook.received(), 0, "nothing reached the receiver")
+  srv.stop()
+  os.execute("rm -rf " .. data)
+end)
+
+t.test("the poller threads take edited scripts without a restart, and keep theirs when an edit does not load", function()
+  local data = t.tmpdir()
+  local srv = H.start { SIS_ROUTES = ROUTES, SIS_DATA_DIR = data, SIS_WATCH_THREADS = "2" }
+  local mark = data .. "/ticks"
+  local function ticks()
+    local f = io.open(mark)
+    if not f then return 0 end
+    local n = #f:read("a")
+    f:close()
+    return n
+  end
+  local file = srv.scripts .. "/watch/scheduler.lua"
+  local f = assert(io.open(file))
+  local shipped = f:read("a")
+  f:close()
+  -- an edit whose tick leaves a mark: the pollers run it
+  school_write(file, string.format("return { tick = function(_, index) local f = io.open(%q, 'a') "
+    .. "f:write(index) f:close() return 0.1 end }", mark))
+  wait_for("the edited tick", function() return ticks() >= 4 end)
+  -- an edit that does not load: the pollers go on with what they had
+  school_write(file, "return {{ syntax error")
+  wait_for("the warning", function() return srv.log():find("watch: poller %d keeps the scripts it had") end)
+  local n = ticks()
+  wait_for("more ticks", function() return ticks() > n end)
+  -- back to the shipped scheduler: no more marks
+  school_write(file, shipped)
+  t.sleep(1.5)
+  n = ticks()
+  t.sleep(1)
+  t.eq(ticks(), n, "the shipped tick again")
   srv.stop()
   os.execute("rm -rf " .. data)
 end)
