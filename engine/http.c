@@ -110,7 +110,7 @@ typedef struct {
     int too_large, oom;
     char errbuf[CURL_ERROR_SIZE];
     char tls_error[256]; /* why trust_hook failed */
-    char refused[96];    /* why open_public refused an address */
+    char refused[128];   /* why open_public refused an address */
     sis_exchange x;
 } transfer;
 
