@@ -632,6 +632,9 @@ static int l_parse(lua_State *L) {
         else if (why == HTML_PARSE_TOO_BIG)
             lua_pushfstring(L, "html: parse over its memory cap (%I MB for %I bytes)",
                             (lua_Integer)(html_memory_cap(len) >> 20), (lua_Integer)len);
+        else if (why == HTML_PARSE_CROWDED)
+            lua_pushfstring(L, "html: parse refused: the open documents of the process hold %I MB "
+                            "(SIS_PARSE_MEMORY)", (lua_Integer)(html_process_cap() >> 20));
         else
             lua_pushliteral(L, "html: out of memory");
         return 2;

@@ -17,6 +17,8 @@
 #include "html_arena.h"
 #include "request.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -29,6 +31,24 @@ enum { BUDGET_BASE_MS = 1000, BUDGET_BYTES_PER_MS = 2000 };
 #define MAPPED_AFTER ((size_t)1 << 20) /* arena bytes past which chunks are mapped */
 #define MAPPED_CHUNK ((size_t)1 << 20)
 #define MAPPED_LARGE ((size_t)64 << 10) /* large blocks from this size are mapped */
+#define PROCESS_CAP_MIB 512
+
+static atomic_size_t process_bytes; /* the a->bytes of every arena */
+static size_t process_cap;
+static pthread_once_t process_cap_once = PTHREAD_ONCE_INIT;
+
+static void read_process_cap(void) {
+    const char *v = getenv("SIS_PARSE_MEMORY");
+    char *end;
+    unsigned long long mib = v && *v ? strtoull(v, &end, 10) : 0;
+    if (!v || !*v || *end || mib == 0 || mib > ((size_t)-1 >> 20)) mib = PROCESS_CAP_MIB;
+    process_cap = (size_t)mib << 20;
+}
+
+size_t html_process_cap(void) {
+    pthread_once(&process_cap_once, read_process_cap);
+    return process_cap;
+}
 
 typedef union html_header {
     size_t cls;               /* size class: the block is 16 << cls bytes, or LARGE */
@@ -63,8 +83,21 @@ static int past(const struct timespec *deadline) {
     return now.tv_sec > deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec > deadline->tv_nsec);
 }
 
+/* Counts n more bytes for a, within its cap and the process's; the caller
+ * then allocates them (a failure releases the arena, which uncounts its
+ * bytes whether they were allocated or not). */
+static void take(html_arena *a, size_t n) {
+    if (n > a->cap - a->bytes) fail(a, HTML_PARSE_TOO_BIG);
+    size_t cap = html_process_cap();
+    if (n > cap || atomic_fetch_add(&process_bytes, n) > cap - n) {
+        atomic_fetch_sub(&process_bytes, n);
+        fail(a, HTML_PARSE_CROWDED);
+    }
+    a->bytes += n;
+}
+
 static void *large_block(html_arena *a, size_t need) {
-    if (need > a->cap - a->bytes) fail(a, HTML_PARSE_TOO_BIG);
+    take(a, need);
     int mapped = need >= MAPPED_LARGE;
     large *l = mapped ? map(sizeof *l + need) : malloc(sizeof *l + need);
     if (!l) fail(a, HTML_PARSE_NO_MEMORY);
@@ -74,7 +107,6 @@ static void *large_block(html_arena *a, size_t need) {
     l->next = a->larges;
     if (a->larges) a->larges->prev = l;
     a->larges = l;
-    a->bytes += need;
     header *h = (header *)(l + 1);
     h->cls = LARGE;
     return h + 1;
@@ -82,7 +114,7 @@ static void *large_block(html_arena *a, size_t need) {
 
 static void new_chunk(html_arena *a) {
     size_t size = a->bytes >= MAPPED_AFTER ? MAPPED_CHUNK : CHUNK_SIZE;
-    if (size > a->cap - a->bytes) fail(a, HTML_PARSE_TOO_BIG);
+    take(a, size);
     chunk *c = size == CHUNK_SIZE ? a->pool->spare : NULL;
     if (c) {
         a->pool->spare = c->next;
@@ -95,7 +127,6 @@ static void new_chunk(html_arena *a) {
     a->chunks = c;
     a->bump = (char *)c->data;
     a->left = size;
-    a->bytes += size;
 }
 
 static void free_large(large *l) {
@@ -137,6 +168,7 @@ static void arena_free(void *ud, void *p) {
         else a->larges = l->next;
         if (l->next) l->next->prev = l->prev;
         a->bytes -= l->size;
+        atomic_fetch_sub(&process_bytes, l->size);
         free_large(l);
         return;
     }
@@ -176,6 +208,7 @@ GumboOutput *html_arena_parse(html_arena *a, const char *s, size_t len) {
 
 void html_arena_release(html_arena *a) {
     html_pool *pool = a->pool;
+    atomic_fetch_sub(&process_bytes, a->bytes);
     for (chunk *c = a->chunks, *next; c; c = next) {
         next = c->next;
         if (c->size != CHUNK_SIZE) {

@@ -28,6 +28,7 @@ typedef enum {
     HTML_PARSE_NO_MEMORY,
     HTML_PARSE_TOO_BIG,   /* over its memory cap */
     HTML_PARSE_LATE,      /* the REST request it serves ran out of time (request.h) */
+    HTML_PARSE_CROWDED,   /* the process's documents hold html_process_cap() already */
 } html_parse_failure;
 
 typedef struct html_arena {
@@ -53,6 +54,12 @@ long html_parse_budget_ms(size_t len);
  * plus 16 MiB, at most 160 MiB. Ordinary pages take 12 to 40 times their
  * size; a page of 8 MB of <p> would take 110 times, 900 MB. */
 size_t html_memory_cap(size_t len);
+
+/* The memory all documents of the process may hold together (every thread,
+ * every Lua state): SIS_PARSE_MEMORY MiB, 512 by default. Each document's
+ * own cap bounds one hostile page; this bounds many at once (sis serve's
+ * workers each parsing one). */
+size_t html_process_cap(void);
 
 /* Parses s into the arena. NULL, with a->failure set, when gumbo ran over its
  * CPU budget, its memory cap or out of memory; the caller then releases the

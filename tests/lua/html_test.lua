@@ -562,6 +562,35 @@ t.test("documents left to the collector in a loop do not outrun it; closed ones 
   t.eq(cycles, 0, "no collection cycle ran for closed documents")
 end)
 
+t.test("the documents of a process hold SIS_PARSE_MEMORY at most together; closing them gives it back", function()
+  -- each tree is over 3 MiB: 15 fit in 64 MiB, the 16th is refused, and once
+  -- they are closed a parse goes through again (sis serve: every worker's
+  -- documents count, so many hostile pages at once cannot add up)
+  local dir = t.tmpdir()
+  local script = dir .. "/crowd.lua"
+  local f = assert(io.open(script, "w"))
+  f:write([[
+local html = require "sis.html"
+local page = "<table>" .. ("<tr><td class=\"x\">cell</td><td>more</td></tr>"):rep(2000) .. "</table>"
+local docs, err = {}, nil
+repeat
+  local d, e = html.parse(page)
+  docs[#docs + 1], err = d, e
+until not d or #docs == 40
+print(#docs, err)
+for _, d in ipairs(docs) do d:close() end
+print(html.parse(page) and "parsed again")
+]])
+  f:close()
+  local code, out, err = t.exec(string.format("SIS_PARSE_MEMORY=64 %s run %s", t.sis, script))
+  t.eq(code, 0, err)
+  t.eq(out, "15\thtml: parse refused: the open documents of the process hold 64 MB (SIS_PARSE_MEMORY)\n"
+    .. "parsed again\n")
+  code, out = t.exec(string.format("%s run %s", t.sis, script))
+  t.eq({ code, out }, { 0, "40\tnil\nparsed again\n" }, "512 MiB by default")
+  os.execute("rm -rf " .. dir)
+end)
+
 t.test("legit deep-ish and sloppy pages still parse", function()
   -- 60 nested tables with unclosed cells and rows
   local nested = ("<table><tr><td>"):rep(60) .. "deep" .. ("</table>"):rep(60)
