@@ -3,13 +3,18 @@
 --   text.strip("  a b \u{a0}") --> "a b"
 local M = {}
 
-local function is_space_byte(b) return b == 32 or (b >= 9 and b <= 13) or b == 0xC2 or b == 0xA0 end
+-- The bytes that may start or end a blank: ASCII whitespace, NBSP's two
+-- (a table, not a function: strip runs on every cell of every page).
+local EDGE = { [9] = true, [10] = true, [11] = true, [12] = true, [13] = true, [32] = true,
+               [0xC2] = true, [0xA0] = true }
+local byte = string.byte
 
 -- Trims ASCII whitespace and NBSP at both ends (Python's str.strip() does).
 -- Linear: the front is skipped with find, the end byte by byte (a pattern
 -- such as "^%s*(.*%S)" backtracks quadratically over a cell of blanks).
 function M.strip(s)
-  if s == "" or not (is_space_byte(s:byte(1)) or is_space_byte(s:byte(-1))) then return s end
+  local first = byte(s, 1)
+  if not first or not (EDGE[first] or EDGE[byte(s, -1)]) then return s end
   local i = 1
   while true do
     i = s:find("%S", i)
