@@ -85,7 +85,19 @@ static double tick(poller *p) {
     return wait < MAX_SLEEP ? (wait < 0 ? 0 : wait) : MAX_SLEEP;
 }
 
-static lua_State *new_state(const sis_options *host, sis_scheduler *s);
+/* A thread's state with the scheduler module loaded, or NULL (logged). */
+static lua_State *new_state(const sis_options *host, sis_scheduler *s) {
+    lua_State *L = sis_state_new(host);
+    if (!L) return NULL;
+    lua_pushcfunction(L, load);
+    lua_pushlightuserdata(L, s);
+    if (sis_pcall(L, 1, 0) != LUA_OK) {
+        sis_log(SIS_LOG_ERROR, "watch: cannot load the poller's scripts: %s", lua_tostring(L, -1));
+        lua_close(L);
+        return NULL;
+    }
+    return L;
+}
 
 /* A new state when the scripts changed since p's was built. */
 static void reload(poller *p) {
@@ -118,20 +130,6 @@ static void *run(void *arg) {
         pthread_mutex_unlock(&s->lock);
     }
     return NULL;
-}
-
-/* A thread's state with the scheduler module loaded, or NULL (logged). */
-static lua_State *new_state(const sis_options *host, sis_scheduler *s) {
-    lua_State *L = sis_state_new(host);
-    if (!L) return NULL;
-    lua_pushcfunction(L, load);
-    lua_pushlightuserdata(L, s);
-    if (sis_pcall(L, 1, 0) != LUA_OK) {
-        sis_log(SIS_LOG_ERROR, "watch: cannot load the poller's scripts: %s", lua_tostring(L, -1));
-        lua_close(L);
-        return NULL;
-    }
-    return L;
 }
 
 static int thread_count(void) {
