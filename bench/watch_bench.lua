@@ -118,7 +118,7 @@ st:record_poll(target, { events = rows, now = os.time(), next_poll_at = os.time(
 local d0 = date.now()
 local sent = 0
 repeat
-  local n = deliver.run(st, { settings = settings, limit = 100 })
+  local n = deliver.run(st, { settings = settings, limit = 100, trusted = true }) -- loopback: not public
   sent = sent + n
 until n == 0
 local per_s = sent / (date.now() - d0)
