@@ -694,19 +694,20 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *ud) {
  * loopback, private (RFC 1918, fc00::/7), link-local (cloud metadata at
  * 169.254.169.254), shared (100.64/10), unspecified, multicast or reserved
  * ones. A URL a user gives (a webhook) must not reach the server's own
- * network. */
-static int is_public(const struct sockaddr *sa) {
-    if (sa->sa_family == AF_INET) {
-        uint32_t a = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
-        return !((a >> 24) == 0 || (a >> 24) == 10 || (a >> 24) == 127 || (a >> 16) == 0xA9FE ||
-                 (a >> 20) == 0xAC1 || (a >> 16) == 0xC0A8 || (a >> 22) == 0x191 || (a >> 28) >= 0xE);
-    }
-    if (sa->sa_family != AF_INET6) return 0;
-    const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+ * network. (Addresses are copied out of the sockaddr, not read through
+ * casts of it: GCC at -O2 misread a sockaddr_in built here and passed as a
+ * sockaddr.) */
+static int public_v4(const struct in_addr *in) {
+    uint32_t a = ntohl(in->s_addr);
+    return !((a >> 24) == 0 || (a >> 24) == 10 || (a >> 24) == 127 || (a >> 16) == 0xA9FE ||
+             (a >> 20) == 0xAC1 || (a >> 16) == 0xC0A8 || (a >> 22) == 0x191 || (a >> 28) >= 0xE);
+}
+
+static int public_v6(const struct in6_addr *a6) {
     if (IN6_IS_ADDR_V4MAPPED(a6) || IN6_IS_ADDR_V4COMPAT(a6)) {
-        struct sockaddr_in v4 = {.sin_family = AF_INET};
-        memcpy(&v4.sin_addr, a6->s6_addr + 12, 4);
-        return is_public((const struct sockaddr *)&v4);
+        struct in_addr v4;
+        memcpy(&v4, a6->s6_addr + 12, sizeof v4);
+        return public_v4(&v4);
     }
     return !(IN6_IS_ADDR_UNSPECIFIED(a6) || IN6_IS_ADDR_LOOPBACK(a6) || IN6_IS_ADDR_LINKLOCAL(a6) ||
              IN6_IS_ADDR_SITELOCAL(a6) || IN6_IS_ADDR_MULTICAST(a6) || (a6->s6_addr[0] & 0xFE) == 0xFC);
@@ -716,11 +717,21 @@ static int is_public(const struct sockaddr *sa) {
  * address that is not public (curl tries the host's next address, or fails). */
 static curl_socket_t open_public(void *ud, curlsocktype purpose, struct curl_sockaddr *a) {
     transfer *t = ud;
-    if (purpose == CURLSOCKTYPE_IPCXN && !is_public(&a->addr)) {
-        char ip[INET6_ADDRSTRLEN] = "?";
-        const void *in = a->family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)&a->addr)->sin6_addr
-                                               : (const void *)&((struct sockaddr_in *)&a->addr)->sin_addr;
-        inet_ntop(a->family, in, ip, sizeof ip);
+    if (purpose != CURLSOCKTYPE_IPCXN) return socket(a->family, a->socktype, a->protocol);
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+    int ok = 0;
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (a->family == AF_INET && a->addrlen >= sizeof v4) {
+        memcpy(&v4, &a->addr, sizeof v4);
+        ok = public_v4(&v4.sin_addr);
+        inet_ntop(AF_INET, &v4.sin_addr, ip, sizeof ip);
+    } else if (a->family == AF_INET6 && a->addrlen >= sizeof v6) {
+        memcpy(&v6, &a->addr, sizeof v6);
+        ok = public_v6(&v6.sin6_addr);
+        inet_ntop(AF_INET6, &v6.sin6_addr, ip, sizeof ip);
+    }
+    if (!ok) {
         snprintf(t->refused, sizeof t->refused, "%s is not a public address (the session is public_only)", ip);
         return CURL_SOCKET_BAD;
     }
@@ -1561,6 +1572,18 @@ static int l_session(lua_State *L) {
     return 1;
 }
 
+/* http.is_public_address(ip) -> whether a public_only session may connect
+ * to the IP address (text; IPv6 without brackets), or nil when ip is none */
+static int l_is_public_address(lua_State *L) {
+    const char *ip = luaL_checkstring(L, 1);
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (inet_pton(AF_INET, ip, &v4) == 1) lua_pushboolean(L, public_v4(&v4));
+    else if (inet_pton(AF_INET6, ip, &v6) == 1) lua_pushboolean(L, public_v6(&v6));
+    else luaL_pushfail(L);
+    return 1;
+}
+
 /* http.encode_query(tbl) */
 static int l_encode_query(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -1618,6 +1641,7 @@ static const luaL_Reg session_meta[] = {
 static const luaL_Reg funcs[] = {
     {"session", l_session},
     {"encode_query", l_encode_query},
+    {"is_public_address", l_is_public_address},
     {"record", l_record},
     {"replay", l_replay},
     {"live", l_live},

@@ -9,6 +9,7 @@
 -- {prefix} is /api/v3 (Focus session) or /api/scodoc (ScoDoc session). A
 -- subscription is visible to the school account that created it only.
 local json = require "sis.json"
+local http = require "sis.http"
 local D = require "watch.diff"
 local A = require "watch.access"
 local poll = require "watch.poll"
@@ -39,10 +40,24 @@ local function check_kinds(service, kinds)
   return kinds
 end
 
+-- A host a webhook may name: at delivery every address is checked
+-- (deliver.lua, sis.http public_only); a literal or localhost is refused here.
+local function private_host(url)
+  local host = url:match("^https?://([^/?#]*)"):gsub("^.*@", "")
+  host = host:match("^%[(.*)%]") or host:gsub(":%d*$", "")
+  host = host:lower():gsub("%.$", "")
+  if host == "localhost" or host:find("%.localhost$") then return true end
+  return http.is_public_address(host) == false
+end
+
 local function check_webhook(url)
   if url == nil then return true end
   if type(url) ~= "string" or #url > 2048 or not url:match("^https?://[^/%s]+[^%s]*$") then
     return bad("webhook must be an http(s) URL")
+  end
+  if not settings_mod.load().private_webhooks and private_host(url) then
+    return bad("webhook must be on a public address (this server posts to private ones only with "
+      .. "SIS_WATCH_PRIVATE_WEBHOOKS=1)")
   end
   return true
 end

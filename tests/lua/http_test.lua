@@ -376,6 +376,16 @@ t.test("public_only: no connection to loopback, private, link-local or reserved 
   local open <close> = http.session()
   t.eq(assert(open:get(base .. "/status/204")).status, 204)
   t.eq(select(3, s:get(base .. "/status/204")), "connect")
+  -- the same judgement, for a literal address
+  for ip, public in pairs { ["8.8.8.8"] = true, ["1.1.1.1"] = true, ["172.32.0.1"] = true, ["100.128.0.1"] = true,
+                            ["2001:4860:4860::8888"] = true, ["127.0.0.1"] = false, ["10.255.0.1"] = false,
+                            ["172.31.255.255"] = false, ["192.168.0.1"] = false, ["169.254.169.254"] = false,
+                            ["100.64.0.1"] = false, ["0.0.0.0"] = false, ["255.255.255.255"] = false,
+                            ["::1"] = false, ["::"] = false, ["fc00::1"] = false, ["fe80::1"] = false,
+                            ["::ffff:10.0.0.1"] = false, ["::ffff:8.8.8.8"] = true } do
+    t.eq(http.is_public_address(ip), public, ip)
+  end
+  t.eq({ http.is_public_address("localhost"), http.is_public_address("1.2.3"), http.is_public_address("") }, {})
   local ok, e = pcall(http.session, { public_only = "yes" })
   t.eq(ok, false)
   t.match(e, "'public_only' must be a boolean")

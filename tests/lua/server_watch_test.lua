@@ -151,17 +151,31 @@ t.test("by default a subscriber's webhook reaches public addresses only: not the
   local fake, hook = W.focus(), receiver(0)
   local data = t.tmpdir()
   local jar = data .. "/jar"
-  local srv = serve(fake, data, { SIS_WATCH_PRIVATE_WEBHOOKS = "", SIS_WATCH_PAUSE_AFTER = "1" })
+  -- subscribed while private webhooks were allowed; the server then restarts without
+  local srv = serve(fake, data)
   login(srv, jar)
   local sub = subscribe(srv, jar, { webhook = hook.url .. "/hook", kinds = { "focus.assignment.graded" }, interval = 1 })
+  srv.stop()
+  srv = serve(fake, data, { SIS_WATCH_PRIVATE_WEBHOOKS = "", SIS_WATCH_PAUSE_AFTER = "1" })
+  login(srv, jar)
   W.edit(fake.pages .. "/StudentGBGrades__course_period_id=24101__mp326.html", GRADE[1], GRADE[2])
   fake.reload()
   local paused = wait_for("the pause", function()
     local s = H.request(srv, "GET", "/api/v3/watch/" .. sub.id, { jar = jar }).json
     return s.paused and s
   end)
+  -- checked as the connection opens, whatever the name resolves to
   t.match(paused.paused_reason, "^the webhook has failed since .*: connect: 127%.0%.0%.1 is not a public address")
   t.eq(#hook.received(), 0, "nothing reached the receiver")
+  -- an address or localhost written in the URL is refused at once
+  for _, url in ipairs { hook.url .. "/hook", "http://localhost:8080/", "https://user@10.0.0.7/x", "http://[::1]:80/",
+                         "http://169.254.169.254/latest/meta-data/", "http://api.localhost/", "http://LOCALHOST./" } do
+    local r = H.request(srv, "POST", "/api/v3/watch", { jar = jar, json = { webhook = url } })
+    t.eq({ r.status, r.json.error }, { 400, "webhook must be on a public address (this server posts to private "
+      .. "ones only with SIS_WATCH_PRIVATE_WEBHOOKS=1)" }, url)
+  end
+  local r = H.request(srv, "POST", "/api/v3/watch", { jar = jar, json = { webhook = "https://8.8.8.8/hook" } })
+  t.eq(r.status, 201, "a public address")
   srv.stop()
   os.execute("rm -rf " .. data)
 end)
