@@ -119,6 +119,16 @@ t.test("a grade posted reaches the webhook signed, once, across a restart", func
   os.execute("rm -rf " .. data)
 end)
 
+-- Posts a grade in the fake Focus; → the subscription once its webhook paused it.
+local function grade_posted_until_paused(fake, srv, jar, sub)
+  W.edit(fake.pages .. "/StudentGBGrades__course_period_id=24101__mp326.html", GRADE[1], GRADE[2])
+  fake.reload()
+  return wait_for("the pause", function()
+    local s = H.request(srv, "GET", "/api/v3/watch/" .. sub.id, { jar = jar }).json
+    return s.paused and s
+  end)
+end
+
 t.test("a webhook that keeps failing pauses its subscription; resume delivers", function()
   local fake, hook = W.focus(), receiver(1000)
   local data = t.tmpdir()
@@ -126,12 +136,7 @@ t.test("a webhook that keeps failing pauses its subscription; resume delivers", 
   local srv = serve(fake, data, { SIS_WATCH_PAUSE_AFTER = "2" })
   login(srv, jar)
   local sub = subscribe(srv, jar, { webhook = hook.url .. "/hook", kinds = { "focus.assignment.graded" }, interval = 1 })
-  W.edit(fake.pages .. "/StudentGBGrades__course_period_id=24101__mp326.html", GRADE[1], GRADE[2])
-  fake.reload()
-  local paused = wait_for("the pause", function()
-    local s = H.request(srv, "GET", "/api/v3/watch/" .. sub.id, { jar = jar }).json
-    return s.paused and s
-  end)
+  local paused = grade_posted_until_paused(fake, srv, jar, sub)
   t.match(paused.paused_reason, "^the webhook has failed since %d%d%d%d%-.*HTTP 500$")
   t.eq(paused.pending_deliveries, 1)
   local tries = #hook.received()
@@ -158,12 +163,7 @@ t.test("by default a subscriber's webhook reaches public addresses only: not the
   srv.stop()
   srv = serve(fake, data, { SIS_WATCH_PRIVATE_WEBHOOKS = "", SIS_WATCH_PAUSE_AFTER = "1" })
   login(srv, jar)
-  W.edit(fake.pages .. "/StudentGBGrades__course_period_id=24101__mp326.html", GRADE[1], GRADE[2])
-  fake.reload()
-  local paused = wait_for("the pause", function()
-    local s = H.request(srv, "GET", "/api/v3/watch/" .. sub.id, { jar = jar }).json
-    return s.paused and s
-  end)
+  local paused = grade_posted_until_paused(fake, srv, jar, sub)
   -- checked as the connection opens, whatever the name resolves to
   t.match(paused.paused_reason, "^the webhook has failed since .*: connect: 127%.0%.0%.1 is not a public address")
   t.eq(#hook.received(), 0, "nothing reached the receiver")
