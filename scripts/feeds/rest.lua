@@ -105,28 +105,12 @@ local function create(service)
   end
 end
 
-local function list(service)
-  return function(req)
-    local state, owner, st = A.open(req, service)
-    if not state then return owner, st end
-    local out = json.array()
-    for _, f in ipairs(st:feeds_of(owner)) do
-      if f.service == service then out[#out + 1] = view(f) end
-    end
-    return 200, { feeds = out }
-  end
-end
+local list = A.lister("feeds_of", "feeds", function(_, feed) return view(feed) end)
 
-local function delete(service)
-  return function(req)
-    local state, owner, st = A.open(req, service)
-    if not state then return owner, st end
-    local feed = st:feed(req.params.id)
-    if not feed or feed.owner ~= owner or feed.service ~= service then return 404, NOT_FOUND end
-    st:delete_feed(feed.id)
-    return 200, {}
-  end
-end
+local delete = A.owned("feed", NOT_FOUND, function(_, feed, st)
+  st:delete_feed(feed.id)
+  return 200, {}
+end)
 
 -- The feed's calendar, from the cache while it is fresh. → body, etag | nil, status, err
 local function refreshed(st, feed, now)

@@ -1,5 +1,6 @@
 -- What the watch and feed routes share: the caller's session per service,
 -- who owns what, and this worker's store (opened once per Lua state).
+local json = require "sis.json"
 local store_mod = require "watch.store"
 local settings_mod = require "watch.settings"
 
@@ -42,6 +43,37 @@ function M.open(req, service)
   local st, status, err = M.store()
   if not st then return nil, status, err end
   return state, owner, st
+end
+
+-- A handler on the caller's record :id of a service: fn(req, record, store).
+-- find: the store method reading it (another account's record, or another
+-- service's, is 404 as an unknown one). → function(service) → handler
+function M.owned(find, not_found, fn)
+  return function(service)
+    return function(req)
+      local state, owner, st = M.open(req, service)
+      if not state then return owner, st end
+      local rec = st[find](st, req.params.id)
+      if not rec or rec.owner ~= owner or rec.service ~= service then return 404, not_found end
+      return fn(req, rec, st)
+    end
+  end
+end
+
+-- A handler listing the caller's records of a service as {[key] = [view(store, record)...]}.
+-- records: the store method listing an owner's. → function(service) → handler
+function M.lister(records, key, view)
+  return function(service)
+    return function(req)
+      local state, owner, st = M.open(req, service)
+      if not state then return owner, st end
+      local out = json.array()
+      for _, rec in ipairs(st[records](st, owner)) do
+        if rec.service == service then out[#out + 1] = view(st, rec) end
+      end
+      return 200, { [key] = out }
+    end
+  end
 end
 
 -- The state a background fetch logs in with: the session's credentials,

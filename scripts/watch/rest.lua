@@ -126,31 +126,10 @@ local function create(service)
   end
 end
 
--- A handler on the caller's subscription :id: fn(req, sub, store) (another
--- account's subscription is 404, as an unknown one).
-local function owned(fn)
-  return function(service)
-    return function(req)
-      local state, owner, st = A.open(req, service)
-      if not state then return owner, st end
-      local sub = st:subscription(req.params.id)
-      if not sub or sub.owner ~= owner or sub.service ~= service then return 404, NOT_FOUND end
-      return fn(req, sub, st)
-    end
-  end
-end
+-- A handler on the caller's subscription :id: fn(req, sub, store).
+local function owned(fn) return A.owned("subscription", NOT_FOUND, fn) end
 
-local function list(service)
-  return function(req)
-    local state, owner, st = A.open(req, service)
-    if not state then return owner, st end
-    local out = json.array()
-    for _, sub in ipairs(st:subscriptions_of(owner)) do
-      if sub.service == service then out[#out + 1] = view(st, sub) end
-    end
-    return 200, { subscriptions = out }
-  end
-end
+local list = A.lister("subscriptions_of", "subscriptions", view)
 
 local get = owned(function(_, sub, st) return 200, view(st, sub) end)
 
