@@ -55,7 +55,7 @@ local function check_webhook(url)
   if type(url) ~= "string" or #url > 2048 or not url:match("^https?://[^/%s]+[^%s]*$") then
     return bad("webhook must be an http(s) URL")
   end
-  if not settings_mod.load().private_webhooks and private_host(url) then
+  if not A.settings.private_webhooks and private_host(url) then
     return bad("webhook must be on a public address (this server posts to private ones only with "
       .. "SIS_WATCH_PRIVATE_WEBHOOKS=1)")
   end
