@@ -29,12 +29,6 @@ end
 
 local function login(srv, jar) W.login(H, srv, jar) end
 
-local function school_write(path, text)
-  local f = assert(io.open(path .. ".new", "w"))
-  f:write(text)
-  f:close()
-  assert(os.rename(path .. ".new", path))
-end
 local wait_for = W.wait_for
 
 -- A Focus subscription of the logged-in jar, once its baseline is taken.
@@ -196,16 +190,16 @@ t.test("the poller threads take edited scripts without a restart, and keep their
   local shipped = f:read("a")
   f:close()
   -- an edit whose tick leaves a mark: the pollers run it
-  school_write(file, string.format("return { tick = function(_, index) local f = io.open(%q, 'a') "
+  H.write(file, string.format("return { tick = function(_, index) local f = io.open(%q, 'a') "
     .. "f:write(index) f:close() return 0.1 end }", mark))
   wait_for("the edited tick", function() return ticks() >= 4 end)
   -- an edit that does not load: the pollers go on with what they had
-  school_write(file, "return {{ syntax error")
+  H.write(file, "return {{ syntax error")
   wait_for("the warning", function() return srv.log():find("watch: poller %d keeps the scripts it had") end)
   local n = ticks()
   wait_for("more ticks", function() return ticks() > n end)
   -- back to the shipped scheduler: no more marks
-  school_write(file, shipped)
+  H.write(file, shipped)
   t.sleep(1.5)
   n = ticks()
   t.sleep(1)
