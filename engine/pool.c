@@ -39,19 +39,48 @@ struct sis_pool {
     thread *t;
     thread **idle; /* the idle workers, the one that went idle last on top */
     int n_idle;
+    int settled;         /* workers that have reached their loop */
+    pthread_cond_t ready; /* sis_pool_new waits for them all */
 };
+
+static struct timespec to_timespec(double t) {
+    double whole = floor(t);
+    return (struct timespec){.tv_sec = (time_t)whole, .tv_nsec = (long)((t - whole) * 1e9)};
+}
+
+/* Waits on the idle stack until a job or the stop wakes it; past
+ * idle_after seconds there, hands its context to w.idle, once. */
+static void wait_idle(sis_pool *p, thread *self, void *ctx) {
+    self->idle = 1;
+    p->idle[p->n_idle++] = self;
+    int released = !p->w.idle || p->w.idle_after <= 0;
+    struct timespec until;
+    if (!released) {
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until = to_timespec((double)until.tv_sec + until.tv_nsec / 1e9 + p->w.idle_after);
+    }
+    while (self->idle && !p->stopping) {
+        if (released) {
+            pthread_cond_wait(&self->wake, &p->lock);
+        } else if (pthread_cond_timedwait(&self->wake, &p->lock, &until) != 0 && self->idle && !p->stopping) {
+            released = 1;
+            pthread_mutex_unlock(&p->lock); /* a job may pop it meanwhile: it runs once this returns */
+            p->w.idle(ctx);
+            pthread_mutex_lock(&p->lock);
+        }
+    }
+}
 
 static void *worker_main(void *arg) {
     thread *self = arg;
     sis_pool *p = self->pool;
     void *ctx = p->w.init(p->w.arg);
     pthread_mutex_lock(&p->lock);
+    p->settled++;
+    pthread_cond_signal(&p->ready);
     for (;;) {
-        while (!p->head && !p->stopping) {
-            self->idle = 1;
-            p->idle[p->n_idle++] = self;
-            while (self->idle && !p->stopping) pthread_cond_wait(&self->wake, &p->lock);
-        }
+        /* again when its job went to a worker that had just finished */
+        while (!p->head && !p->stopping) wait_idle(p, self, ctx);
         entry *e = p->head;
         if (!e) break; /* stopping, nothing left */
         p->head = e->next;
@@ -77,7 +106,12 @@ sis_pool *sis_pool_new(int threads, const sis_pool_worker *w) {
         return NULL;
     }
     pthread_mutex_init(&p->lock, NULL);
-    for (int i = 0; i < threads; i++) pthread_cond_init(&p->t[i].wake, NULL);
+    pthread_cond_init(&p->ready, NULL);
+    pthread_condattr_t monotonic;
+    pthread_condattr_init(&monotonic);
+    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+    for (int i = 0; i < threads; i++) pthread_cond_init(&p->t[i].wake, &monotonic);
+    pthread_condattr_destroy(&monotonic);
     p->size = threads;
     p->w = *w;
     pthread_attr_t attr;
@@ -92,12 +126,12 @@ sis_pool *sis_pool_new(int threads, const sis_pool_worker *w) {
         sis_pool_free(p);
         return NULL;
     }
+    /* all on the idle stack, in the order they got there: from the first
+     * job on, which worker runs what depends on the jobs alone */
+    pthread_mutex_lock(&p->lock);
+    while (p->settled < p->threads) pthread_cond_wait(&p->ready, &p->lock);
+    pthread_mutex_unlock(&p->lock);
     return p;
-}
-
-static struct timespec to_timespec(double t) {
-    double whole = floor(t);
-    return (struct timespec){.tv_sec = (time_t)whole, .tv_nsec = (long)((t - whole) * 1e9)};
 }
 
 /* Takes e out of the queue (it is there: QUEUED). */
@@ -150,6 +184,7 @@ void sis_pool_free(sis_pool *p) {
     pthread_mutex_unlock(&p->lock);
     for (int i = 0; i < p->threads; i++) pthread_join(p->t[i].id, NULL);
     for (int i = 0; i < p->size; i++) pthread_cond_destroy(&p->t[i].wake);
+    pthread_cond_destroy(&p->ready);
     pthread_mutex_destroy(&p->lock);
     free(p->idle);
     free(p->t);

@@ -17,9 +17,15 @@ typedef struct sis_pool_worker {
     void (*run)(void *ctx, void *job); /* runs one job */
     void (*exit)(void *ctx);           /* when the pool stops */
     void *arg;
+    /* optional: called on the worker's thread once it has waited idle_after
+     * seconds without a job (again after each job), to let go of what it
+     * keeps for the next one */
+    void (*idle)(void *ctx);
+    double idle_after;
 } sis_pool_worker;
 
-/* Starts threads workers (8 MiB stacks); NULL when threads cannot be created. */
+/* Starts threads workers (8 MiB stacks); NULL when threads cannot be created.
+ * A job wakes the worker that went idle last. */
 sis_pool *sis_pool_new(int threads, const sis_pool_worker *w);
 
 /* Queues job and waits until a worker has run it: 0. When no worker has

@@ -61,6 +61,7 @@
 #define DEFAULT_READ_TIMEOUT 10.0  /* seconds for the headers; the body gets this plus... */
 #define DEFAULT_READ_RATE 16384.0  /* ...1 s per this many bytes received */
 #define DEFAULT_SESSION_QUEUE 4    /* requests that may wait for one session */
+#define DEFAULT_WORKER_IDLE 60.0   /* seconds idle after which a worker lets go of its state */
 #define READ_SLICE 16384           /* at most this much asked of one read */
 #define RETRY_AFTER "1"            /* seconds, in 429 and 503 answers */
 #define HEAP_GROWTH_KB (4 << 10)   /* a Lua heap a request grew by this much is collected at once */
@@ -72,6 +73,7 @@ typedef struct server {
     sis_pool *pool;
     size_t max_body;
     double timeout, read_timeout, read_rate;
+    double worker_idle;        /* SIS_WORKER_IDLE */
     int connections;           /* civetweb's threads */
     atomic_int open;           /* connections being served */
     pthread_mutex_t reload_lock;
@@ -614,6 +616,21 @@ static void *worker_init(void *arg) {
     return w;
 }
 
+/* A worker idle for SIS_WORKER_IDLE seconds: its Lua state (with its kept
+ * upstream connections) and deflate stream go, and malloc gives the memory
+ * back. Jobs wake the worker that went idle last, so this is one the load
+ * no longer needs; it builds a new state (about 12 ms) if the load returns. */
+static void worker_idle(void *ctx) {
+    worker *w = ctx;
+    if (!w || !w->L) return;
+    lua_close(w->L);
+    w->L = NULL;
+    if (w->gz_ready) deflateEnd(&w->gz);
+    w->gz_ready = 0;
+    malloc_trim(0);
+    sis_log(SIS_LOG_DEBUG, "serve: a worker idle for %g s let go of its Lua state", w->srv->worker_idle);
+}
+
 static void worker_exit(void *ctx) {
     worker *w = ctx;
     if (!w) return;
@@ -1006,6 +1023,7 @@ int sis_serve(const sis_serve_options *opt) {
     srv.timeout = env_number("SIS_TIMEOUT", DEFAULT_TIMEOUT);
     srv.read_timeout = env_number("SIS_READ_TIMEOUT", DEFAULT_READ_TIMEOUT);
     srv.read_rate = env_number("SIS_READ_RATE", DEFAULT_READ_RATE);
+    srv.worker_idle = env_number("SIS_WORKER_IDLE", DEFAULT_WORKER_IDLE);
     size_t connections = env_size("SIS_CONNECTIONS", DEFAULT_CONNECTIONS);
     srv.connections = connections < 4 ? 4 : connections > 8192 ? 8192 : (int)connections;
     pthread_mutex_init(&srv.reload_lock, NULL);
@@ -1040,7 +1058,9 @@ int sis_serve(const sis_serve_options *opt) {
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, &old);
 
-    const sis_pool_worker workers = {.init = worker_init, .run = run_request, .exit = worker_exit, .arg = &srv};
+    const sis_pool_worker workers = {.init = worker_init, .run = run_request, .exit = worker_exit, .arg = &srv,
+                                     .idle = worker_idle,
+                                     .idle_after = srv.worker_idle};
     srv.pool = sis_pool_new(threads, &workers);
 
     char n_conn[16], read_ms[32];

@@ -1,6 +1,7 @@
 /* The Lua workers' pool (engine/pool.c): a job wakes the worker that went
- * idle last, concurrent jobs get distinct workers, none is lost, and a job
- * no worker takes by its deadline leaves the queue unrun. */
+ * idle last, concurrent jobs get distinct workers, none is lost, a job no
+ * worker takes by its deadline leaves the queue unrun, and idle workers let
+ * go of their contexts. */
 #include "check.h"
 #include "pool.h"
 #include "request.h"
@@ -38,6 +39,15 @@ static void run(void *ctx, void *arg) {
     }
 }
 
+static atomic_int released; /* calls of the idle callback */
+
+static void let_go(void *ctx) {
+    (void)ctx;
+    atomic_fetch_add(&released, 1);
+}
+
+static void nap_ms(long ms) { nanosleep(&(struct timespec){ms / 1000, ms % 1000 * 1000000}, NULL); }
+
 static void finish(void *ctx) {
     free(ctx);
     atomic_fetch_add(&exited, 1);
@@ -55,8 +65,6 @@ static sis_pool *start(int threads) {
 static void test_sequential_jobs_stay_on_one_worker(void) {
     sis_pool *p = start(WORKERS);
     CHECK(p != NULL);
-    /* the workers go idle as they start: the last to start is first woken */
-    nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
     job first = {0};
     CHECK(sis_pool_run(p, &first, 0) == 0);
     CHECK(first.ran_on >= 1 && first.ran_on <= WORKERS);
@@ -146,10 +154,29 @@ static void test_deadline_while_all_busy(void) {
     sis_pool_free(p);
 }
 
+/* Idle past idle_after, each worker lets go of its context once; after a
+ * job, once again; and it still runs jobs after. */
+static void test_idle_workers_let_go(void) {
+    sis_pool_worker w = {.init = init, .run = run, .exit = finish, .idle = let_go, .idle_after = 0.05};
+    atomic_store(&next_worker, 0);
+    atomic_store(&released, 0);
+    sis_pool *p = sis_pool_new(2, &w);
+    nap_ms(400);
+    CHECK(atomic_load(&released) == 2);
+    job j = {0};
+    CHECK(sis_pool_run(p, &j, 0) == 0);
+    CHECK(j.ran_on >= 1);
+    nap_ms(400);
+    CHECK(atomic_load(&released) == 3);
+    sis_pool_free(p);
+    CHECK(atomic_load(&released) == 3);
+}
+
 int main(void) {
     test_sequential_jobs_stay_on_one_worker();
     test_concurrent_jobs_get_distinct_workers();
     test_no_job_lost();
     test_deadline_while_all_busy();
+    test_idle_workers_let_go();
     return check_report("pool");
 }

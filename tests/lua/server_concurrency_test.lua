@@ -206,3 +206,20 @@ t.test("a session started by a request stopped at its deadline is dropped", func
   local log = H.stop_and_log(short)
   t.match(log, "serve: stopped %(1 sessions wiped%)") -- the one client of the queue test
 end)
+
+t.test("one request after another stays on one worker; an idle worker lets go of its Lua state, not the sessions", function()
+  local idle = H.start({ SIS_WORKER_IDLE = "0.5", SIS_LOG_LEVEL = "debug" }, "--threads 8")
+  local c <close> = http.session { timeout = 30 }
+  t.eq(assert(c:post(idle.url .. "/t/login", { json = { name = "ada" } })).status, 200)
+  -- the worker that went idle last takes the next request: its state counts on
+  local counts = {}
+  for i = 1, 5 do counts[i] = json.decode(assert(c:get(idle.url .. "/t/served")).body).served end
+  t.eq(counts, { 1, 2, 3, 4, 5 })
+  local since = require("sis.date").now()
+  repeat t.sleep(0.2) until require("sis.date").now() - since > 1.5
+  -- a new state answers (it counts from 1); the session was in the store
+  t.eq(json.decode(assert(c:get(idle.url .. "/t/served")).body), { served = 1 })
+  t.eq(json.decode(assert(c:get(idle.url .. "/t/me")).body).name, "ada")
+  local log = H.stop_and_log(idle)
+  t.match(log, "serve: a worker idle for 0.5 s let go of its Lua state")
+end)

@@ -4,6 +4,7 @@
 local http = require "sis.http"
 
 local VERSION = 1
+local served = 0 -- requests to /t/served this Lua state has answered
 
 local function pause(seconds)
   os.execute(string.format("sleep %.3f", seconds))
@@ -12,6 +13,10 @@ end
 return {
   { method = "GET", path = "/t/hello", handler = function()
     return 200, { hello = "world", version = VERSION }
+  end },
+  { method = "GET", path = "/t/served", handler = function()
+    served = served + 1
+    return 200, { served = served }
   end },
   { method = "GET", path = "/t/items/:id", handler = function(req)
     return 200, { id = req.params.id, query = req.query, query_all = req.query_all }
