@@ -12,6 +12,8 @@
 # (`sis --replay`: no upstream process, no connection: the front, the session
 # and the parse), and against the fake Focus over HTTPS (a test CA appended to
 # the system bundle, SIS_CA_FILE) for the RSS with TLS connections kept.
+# The replayed server's workers let go of their states after 3 s idle
+# (SIS_WORKER_IDLE): its RSS is printed again once they have.
 # Last, the threads/keep-alive trade-off (docs/server.md): 64 clients against
 # a fake Focus answering in 200 ms, with 16 and with 80 worker threads.
 #   BENCH_SECONDS=5 sh bench/server_bench.sh
@@ -133,10 +135,15 @@ curl -s -o /dev/null -c "$tmp/jar" -H 'Content-Type: application/json' \
 curl -s -o /dev/null -b "$tmp/jar" "$url/api/v3/portal"
 rm -f "$tmp/jar"
 stop_sis
+export SIS_WORKER_IDLE=3
 start_sis 16 "$fast" --replay "$tmp/cassette"
+unset SIS_WORKER_IDLE
 login_all
 for c in 1 8 64; do run "GET /api/v3/portal, replayed" /api/v3/portal "$c" -s "$tmp/rotate.lua"; done
 printf "RSS after serving %d sessions (16 threads): " "$SESSIONS"
+rss "$sis"
+sleep 4
+printf "RSS 4 s later (SIS_WORKER_IDLE=3: idle workers let go of their Lua states): "
 rss "$sis"
 stop_sis
 
