@@ -4,7 +4,7 @@
  * first served. Idle workers wait on their own condition variables too, on
  * a stack: a job wakes the one that went idle last, whose Lua state and
  * parse chunks are still in the CPU's caches (a shared condition variable
- * woke them in turn: 15-20 % more CPU per request with 16 workers), and
+ * woke them in turn: 14-20 % more CPU per request with 16 workers), and
  * workers a light load never needs never build a state. */
 #include "pool.h"
 
