@@ -7,6 +7,7 @@
  * woke them in turn: 14-20 % more CPU per request with 16 workers), and
  * workers a light load never needs never build a state. */
 #include "pool.h"
+#include "request.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -54,11 +55,7 @@ static void wait_idle(sis_pool *p, thread *self, void *ctx) {
     self->idle = 1;
     p->idle[p->n_idle++] = self;
     int released = !p->w.idle || p->w.idle_after <= 0;
-    struct timespec until;
-    if (!released) {
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until = to_timespec((double)until.tv_sec + until.tv_nsec / 1e9 + p->w.idle_after);
-    }
+    struct timespec until = to_timespec(released ? 0 : sis_monotonic() + p->w.idle_after);
     while (self->idle && !p->stopping) {
         if (released) {
             pthread_cond_wait(&self->wake, &p->lock);

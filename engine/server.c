@@ -616,6 +616,14 @@ static void *worker_init(void *arg) {
     return w;
 }
 
+/* Closes the worker's Lua state and deflate stream (rebuilt when needed). */
+static void worker_release(worker *w) {
+    if (w->L) lua_close(w->L);
+    w->L = NULL;
+    if (w->gz_ready) deflateEnd(&w->gz);
+    w->gz_ready = 0;
+}
+
 /* A worker idle for SIS_WORKER_IDLE seconds: its Lua state (with its kept
  * upstream connections) and deflate stream go, and malloc gives the memory
  * back. Jobs wake the worker that went idle last, so this is one the load
@@ -623,10 +631,7 @@ static void *worker_init(void *arg) {
 static void worker_idle(void *ctx) {
     worker *w = ctx;
     if (!w || !w->L) return;
-    lua_close(w->L);
-    w->L = NULL;
-    if (w->gz_ready) deflateEnd(&w->gz);
-    w->gz_ready = 0;
+    worker_release(w);
     malloc_trim(0);
     sis_log(SIS_LOG_DEBUG, "serve: a worker idle for %g s let go of its Lua state", w->srv->worker_idle);
 }
@@ -634,8 +639,7 @@ static void worker_idle(void *ctx) {
 static void worker_exit(void *ctx) {
     worker *w = ctx;
     if (!w) return;
-    if (w->L) lua_close(w->L);
-    if (w->gz_ready) deflateEnd(&w->gz);
+    worker_release(w);
     free(w);
 }
 
